@@ -1,0 +1,1 @@
+"""OpenTIC: the unified inspection-and-testing supervision and service platform."""

@@ -1,0 +1,136 @@
+"""The audit trail: append an event to its institution's hash chain, and verify a chain.
+
+Every service that changes state calls `record` inside its transaction, so the event and the change
+commit or roll back together. An event's hash covers its content and the previous event's hash, so
+editing or deleting any row in the database breaks the chain at that row, and `verify` names it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from opentic.core.models import AuditChain, AuditEvent, User
+
+PLATFORM_CHAIN = "platform"
+
+
+def chain_key(institution_id: int | None) -> str:
+    return f"institution:{institution_id}" if institution_id else PLATFORM_CHAIN
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    return value
+
+
+def canonical(payload: Mapping[str, Any]) -> bytes:
+    return json.dumps(_plain(payload), sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def event_hash(payload: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical(payload)).hexdigest()
+
+
+def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """Field → [old, new] for the fields whose values differ."""
+    keys = sorted(set(before) | set(after))
+    return {k: [_plain(before.get(k)), _plain(after.get(k))] for k in keys if before.get(k) != after.get(k)}
+
+
+def record(
+    *,
+    actor: User | None,
+    action: str,
+    entity: models.Model | str,
+    changes: Mapping[str, Any] | None = None,
+    reason: str = "",
+    institution_id: int | None = None,
+    entity_id: str | int | None = None,
+) -> AuditEvent:
+    """Append one event. Must run inside the caller's transaction (the one that makes the change)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit.record must be called inside the transaction that makes the change")
+    if isinstance(entity, models.Model):
+        entity_label = entity._meta.label
+        entity_id = entity.pk if entity_id is None else entity_id
+    else:
+        entity_label = entity
+    key = chain_key(institution_id)
+    head, _ = AuditChain.objects.select_for_update().get_or_create(key=key)
+    event = AuditEvent(
+        chain=key,
+        seq=head.last_seq + 1,
+        at=timezone.now(),
+        actor=actor if actor is not None and actor.pk else None,
+        actor_label=actor.get_username() if actor is not None and actor.pk else "system",
+        action=action,
+        entity=entity_label,
+        entity_id=str(entity_id if entity_id is not None else ""),
+        changes=_plain(dict(changes or {})),
+        reason=reason,
+        prev_hash=head.last_hash,
+    )
+    event.hash = event_hash(event.payload())
+    event.save(force_insert=True)
+    head.last_seq, head.last_hash = event.seq, event.hash
+    head.save(update_fields=["last_seq", "last_hash"])
+    return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    chain: str
+    events: int
+    ok: bool
+    first_broken_seq: int | None = None
+    problem: str = ""
+
+
+def verify_events(chain: str, events: Iterable[AuditEvent], head: AuditChain | None) -> ChainReport:
+    prev = "0" * 64
+    expected_seq = 1
+    count = 0
+    for event in events:
+        count += 1
+        if event.seq != expected_seq:
+            return ChainReport(chain, count, False, expected_seq, f"event {expected_seq} is missing")
+        if event.prev_hash != prev:
+            return ChainReport(chain, count, False, event.seq, "previous-hash link does not match")
+        if event_hash(event.payload()) != event.hash:
+            return ChainReport(chain, count, False, event.seq, "content does not match its hash")
+        prev = event.hash
+        expected_seq += 1
+    if head is not None and (head.last_seq != expected_seq - 1 or head.last_hash != prev):
+        return ChainReport(chain, count, False, expected_seq, "events after this one were removed")
+    return ChainReport(chain, count, True)
+
+
+def verify(chain: str | None = None) -> list[ChainReport]:
+    heads = {h.key: h for h in AuditChain.objects.all()}
+    keys = [chain] if chain else sorted(set(heads) | set(AuditEvent.objects.values_list("chain", flat=True)))
+    return [
+        verify_events(key, AuditEvent.objects.filter(chain=key).order_by("seq").iterator(), heads.get(key))
+        for key in keys
+    ]
+
+
+def history(entity: models.Model) -> models.QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(entity=entity._meta.label, entity_id=str(entity.pk)).order_by("at", "seq")

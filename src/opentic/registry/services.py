@@ -1,0 +1,111 @@
+"""Every change to the register: each function runs in one transaction and writes the audit trail."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from opentic.core import audit
+from opentic.core.models import User
+from opentic.core.permissions import require, require_regulator
+from opentic.registry.codes import CodeError, parse_standard_code
+from opentic.registry.models import (
+    Institution,
+    InstitutionStatus,
+    InstitutionStatusChange,
+    Standard,
+    StandardStatus,
+)
+
+# Which status may follow which: a revoked certificate is final; an expired one is renewed by
+# registering the new certificate (valid again).
+STATUS_TRANSITIONS: dict[str, set[str]] = {
+    InstitutionStatus.VALID: {InstitutionStatus.SUSPENDED, InstitutionStatus.REVOKED, InstitutionStatus.EXPIRED},
+    InstitutionStatus.SUSPENDED: {InstitutionStatus.VALID, InstitutionStatus.REVOKED, InstitutionStatus.EXPIRED},
+    InstitutionStatus.EXPIRED: {InstitutionStatus.VALID},
+    InstitutionStatus.REVOKED: set(),
+}
+
+
+def person_key(resident_id: str) -> str:
+    """A keyed hash of a resident ID: equal for the same person, useless to anyone without the key."""
+    return hmac.new(settings.SECRET_KEY.encode(), resident_id.encode(), hashlib.sha256).hexdigest()
+
+
+@transaction.atomic
+def change_institution_status(actor: User, institution: Institution, new_status: str, reason: str) -> Institution:
+    require_regulator(actor)
+    reason = (reason or "").strip()
+    if new_status not in InstitutionStatus.values:
+        raise ValidationError({"status": f"未知状态:{new_status}"})
+    if not reason:
+        raise ValidationError({"reason": "变更机构状态必须填写理由"})
+    institution = Institution.objects.select_for_update().get(pk=institution.pk)
+    old = institution.status
+    if new_status not in STATUS_TRANSITIONS[old]:
+        raise ValidationError(
+            {"status": f"不能从“{InstitutionStatus(old).label}”变更为“{InstitutionStatus(new_status).label}”"}
+        )
+    institution.status = new_status
+    institution.save(update_fields=["status", "updated_at"])
+    InstitutionStatusChange.objects.create(
+        institution=institution, old_status=old, new_status=new_status, reason=reason, actor=actor
+    )
+    audit.record(
+        actor=actor, action="status", entity=institution, changes={"status": [old, new_status]}, reason=reason
+    )
+    return institution
+
+
+@transaction.atomic
+def set_standard_status(
+    actor: User, standard: Standard, status: str, reason: str, replaced_by: Standard | None = None
+) -> Standard:
+    require_regulator(actor)
+    if status not in StandardStatus.values:
+        raise ValidationError({"status": f"未知状态:{status}"})
+    if status == StandardStatus.REPLACED and replaced_by is None:
+        raise ValidationError({"replaced_by": "被替代的标准必须指明替代标准"})
+    before = {"status": standard.status, "replaced_by": standard.replaced_by_id}
+    standard.status = status
+    standard.replaced_by = replaced_by
+    standard.save(update_fields=["status", "replaced_by"])
+    audit.record(
+        actor=actor, action="update", entity=standard,
+        changes=audit.diff(before, {"status": status, "replaced_by": standard.replaced_by_id}), reason=reason,
+    )
+    return standard
+
+
+def get_or_create_standard(actor: User | None, code: str, title: str = "") -> Standard:
+    """The catalogue entry for a code such as 'GB 5009.12-2017', created when new."""
+    require(transaction.get_connection().in_atomic_block, "must run inside a service transaction")
+    try:
+        parsed = parse_standard_code(code)
+    except CodeError as exc:
+        raise ValidationError({"standard": str(exc)}) from exc
+    standard, created = Standard.objects.get_or_create(
+        code=parsed.code, year=parsed.year, defaults={"title": title, "compact": parsed.compact}
+    )
+    if created:
+        audit.record(actor=actor, action="create", entity=standard, changes={"code": parsed.full, "title": title})
+    return standard
+
+
+def institution_snapshot(institution: Institution) -> dict[str, Any]:
+    return {
+        "name": institution.name,
+        "cma_number": institution.cma_number,
+        "cma_valid_from": institution.cma_valid_from,
+        "cma_valid_until": institution.cma_valid_until,
+        "ownership": institution.ownership,
+        "third_party": institution.third_party,
+        "district": institution.district_id,
+        "address": institution.address,
+        "phone": institution.phone,
+    }
