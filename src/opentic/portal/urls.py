@@ -1,4 +1,9 @@
 from django.urls import path
 
+from opentic.portal import views
+
 app_name = "portal"
-urlpatterns: list = []
+urlpatterns = [
+    path("find/", views.find_lab, name="find"),
+    path("labs/<int:pk>/", views.lab, name="lab"),
+]

@@ -66,7 +66,7 @@ def parse_cma_number(value: str) -> CmaNumber:
 
 
 _STANDARD = re.compile(
-    r"^(?P<prefix>[A-Z]{1,6}(?:\s*/\s*[TZ])?)\s*(?P<number>[A-Z]?\d+(?:\.\d+)*)"
+    r"^(?P<prefix>[A-Z]{1,6}(?:\s*/\s*[TZ])?)\s*(?P<number>[A-Z]{0,2}\d+(?:\.\d+)*)"
     r"(?:\s*[-—–－]\s*(?P<year>\d{4}|\d{2}))?$"
 )
 

@@ -1,0 +1,232 @@
+"""The public lab finder: which valid institutions are accredited to test X, ranked sensibly.
+
+A query is read against the shared catalogues, not by scanning scope text: standard codes are picked
+out of it (with or without the year), then every parameter and object name it contains. An object
+also matches its broader objects, because a lab accredited for 铅 in 食品 can test 铅 in 大米.
+Only institutions and scope lines valid today are found.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from django.db.models import Case, Count, IntegerField, Max, Q, QuerySet, Value, When
+from django.db.models.functions import Length, StrIndex
+from django.utils import timezone
+
+from opentic.core.hanzi import to_simplified
+from opentic.registry.codes import CodeError, compact_code, parse_standard_code
+from opentic.registry.models import Institution, Parameter, ScopeLine, Standard, TestObject
+
+PAGE_SIZE = 20
+LINES_PER_HIT = 8
+MAX_QUERY_LENGTH = 100
+
+_STANDARD_IN_TEXT = re.compile(
+    r"[A-Za-z]{1,6}\s*(?:/\s*[TZtz])?\s*[A-Za-z]{0,2}\d+(?:\.\d+)*(?:\s*[-—–－]\s*(?:\d{4}|\d{2}))?"
+)
+
+# Scores of a matched scope line; an institution ranks by its best line, then by how many lines match.
+SCORE_STANDARD_EXACT = 8  # code and year as asked
+SCORE_STANDARD_CODE = 4  # code asked without a year, or another year of it
+SCORE_OBJECT_EXACT = 2  # the object asked for, not a broader one
+SCORE_PARAMETER = 1
+
+
+class FinderError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class FinderQuery:
+    q: str = ""
+    district: str = ""
+    region: str = ""
+    unit: str = ""  # a cluster, national zone or base of the plan's layout
+    domain: str = ""
+    page: int = 1
+
+
+@dataclass
+class Reading:
+    """How the query text was understood; shown to the user so a surprising result explains itself."""
+
+    standards_exact: list[Standard] = field(default_factory=list)
+    standards_any_year: list[Standard] = field(default_factory=list)
+    standard_codes: list[str] = field(default_factory=list)
+    parameters: list[Parameter] = field(default_factory=list)
+    objects: list[TestObject] = field(default_factory=list)
+    object_ids_with_broader: set[int] = field(default_factory=set)
+    free_text: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return not (self.standard_codes or self.parameters or self.objects or self.free_text)
+
+
+@dataclass
+class Hit:
+    institution: Institution
+    score: int
+    matched: int
+    lines: list[ScopeLine] = field(default_factory=list)
+
+
+@dataclass
+class Result:
+    query: FinderQuery
+    reading: Reading
+    hits: list[Hit]
+    total: int
+    page: int
+    pages: int
+
+
+def _contained_names(model: type[Parameter] | type[TestObject], text: str) -> list[Parameter] | list[TestObject]:
+    """Catalogue rows whose name occurs in the text, longest first; drop names inside a longer match."""
+    rows = list(
+        model.objects.annotate(pos=StrIndex(Value(text), "name"), n=Length("name"))
+        .filter(pos__gt=0).order_by("-n")
+    )
+    kept: list[str] = []
+    result = []
+    for row in rows:
+        if any(row.name in longer for longer in kept):
+            continue
+        kept.append(row.name)
+        result.append(row)
+    return result
+
+
+def _with_broader(objects: list[TestObject]) -> set[int]:
+    parents = dict(TestObject.objects.values_list("id", "parent_id"))
+    ids: set[int] = set()
+    for obj in objects:
+        node: int | None = obj.pk
+        while node is not None and node not in ids:
+            ids.add(node)
+            node = parents.get(node)
+    return ids
+
+
+def read_query(q: str) -> Reading:
+    text = to_simplified(q or "").strip()[:MAX_QUERY_LENGTH]
+    reading = Reading()
+    if not text:
+        return reading
+    remaining = text
+    for match in _STANDARD_IN_TEXT.finditer(text):
+        try:
+            code = parse_standard_code(match.group())
+        except CodeError:
+            continue
+        same_code = list(Standard.objects.filter(compact=code.compact))
+        if not same_code:
+            continue
+        reading.standard_codes.append(code.full)
+        reading.standards_exact += [s for s in same_code if code.year and s.year == code.year]
+        reading.standards_any_year += same_code
+        remaining = remaining.replace(match.group(), " ")
+    remaining = remaining.strip()
+    if remaining:
+        reading.parameters = list(_contained_names(Parameter, remaining))  # type: ignore[arg-type]
+        reading.objects = list(_contained_names(TestObject, remaining))  # type: ignore[arg-type]
+        if not (reading.parameters or reading.objects or reading.standard_codes):
+            reading.free_text = remaining
+    reading.object_ids_with_broader = _with_broader(reading.objects)
+    return reading
+
+
+def _line_filter(reading: Reading) -> Q:
+    if reading.free_text:
+        t = reading.free_text
+        return (Q(parameter__name__contains=t) | Q(test_object__name__contains=t) | Q(standard__title__contains=t)
+                | Q(category__contains=t) | Q(standard__compact__startswith=compact_code(t)))
+    condition = Q()
+    if reading.standard_codes:
+        condition &= Q(standard__in=[s.pk for s in reading.standards_any_year])
+    if reading.parameters:
+        condition &= Q(parameter__in=[p.pk for p in reading.parameters])
+    if reading.objects:
+        condition &= Q(test_object__in=reading.object_ids_with_broader)
+    return condition
+
+
+def _score(reading: Reading) -> Case:
+    exact = [s.pk for s in reading.standards_exact]
+    any_year = [s.pk for s in reading.standards_any_year]
+    objects = [o.pk for o in reading.objects]
+    whens = []
+    if exact:
+        whens.append(When(standard__in=exact, then=Value(SCORE_STANDARD_EXACT)))
+    if any_year:
+        whens.append(When(standard__in=any_year, then=Value(SCORE_STANDARD_CODE)))
+    standard_part = Case(*whens, default=Value(0), output_field=IntegerField())
+    object_part = Case(
+        *([When(test_object__in=objects, then=Value(SCORE_OBJECT_EXACT))] if objects else []),
+        default=Value(0), output_field=IntegerField(),
+    )
+    return standard_part + object_part + Value(SCORE_PARAMETER if reading.parameters else 0)  # type: ignore[return-value]
+
+
+def institutions_for(query: FinderQuery, day: dt.date) -> QuerySet[Institution]:
+    institutions = Institution.objects.valid_on(day)
+    if query.district:
+        institutions = institutions.filter(district_id=query.district)
+    if query.region:
+        institutions = institutions.filter(district__region=query.region)
+    if query.domain:
+        institutions = institutions.filter(domains__code=query.domain)
+    if query.unit:
+        institutions = institutions.filter(
+            Q(district__spatial_units__code=query.unit) | Q(zones__spatial_units__code=query.unit)
+        )
+    return institutions
+
+
+def find(query: FinderQuery, day: dt.date | None = None) -> Result:
+    if query.page < 1 or query.page > 1000:
+        raise FinderError("页码应在 1 到 1000 之间")
+    if len(query.q) > MAX_QUERY_LENGTH:
+        raise FinderError(f"检索词不能超过{MAX_QUERY_LENGTH}个字")
+    day = day or timezone.localdate()
+    reading = read_query(query.q)
+    institutions = institutions_for(query, day)
+    offset = (query.page - 1) * PAGE_SIZE
+
+    if reading.empty and query.q.strip():
+        return Result(query, reading, [], 0, query.page, 0)  # asked for something the catalogue lacks
+    if reading.empty:
+        ids = list(institutions.values_list("pk", flat=True).distinct().order_by("name")[offset:offset + PAGE_SIZE])
+        total = institutions.values("pk").distinct().count()
+        by_id = Institution.objects.select_related("district").in_bulk(ids)
+        hits = [Hit(by_id[i], 0, 0) for i in ids]
+        return Result(query, reading, hits, total, query.page, -(-total // PAGE_SIZE))
+
+    lines = ScopeLine.objects.valid_on(day).filter(_line_filter(reading), institution__in=institutions.values("pk"))
+    ranked = (
+        lines.values("institution")
+        .annotate(best=Max(_score(reading)), matched=Count("id"))
+        .order_by("-best", "-matched", "institution__name")
+    )
+    page_rows = list(ranked[offset:offset + PAGE_SIZE])
+    total = lines.values("institution").distinct().count() if page_rows or offset else 0
+    by_id = Institution.objects.select_related("district").in_bulk([r["institution"] for r in page_rows])
+    hits = [Hit(by_id[r["institution"]], r["best"], r["matched"]) for r in page_rows]
+    if hits:
+        shown = (
+            lines.filter(institution__in=[h.institution.pk for h in hits])
+            .annotate(score=_score(reading))
+            .select_related("test_object", "parameter", "standard")
+            .order_by("institution", "-score", "seq")
+        )
+        per_institution: dict[int, list[ScopeLine]] = {}
+        for line in shown:
+            bucket = per_institution.setdefault(line.institution_id, [])
+            if len(bucket) < LINES_PER_HIT:
+                bucket.append(line)
+        for hit in hits:
+            hit.lines = per_institution.get(hit.institution.pk, [])
+    return Result(query, reading, hits, total, query.page, -(-total // PAGE_SIZE))

@@ -1,0 +1,59 @@
+"""Public pages: no sign-in, rate-limited per client."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_ratelimit.core import is_ratelimited
+
+from opentic.portal.finder import FinderError, find
+from opentic.portal.forms import FinderForm
+from opentic.registry.models import Institution
+
+
+def rate_limited(request: HttpRequest, group: str) -> bool:
+    return bool(is_ratelimited(request, group=group, key="ip", rate=settings.OPENTIC_PUBLIC_RATE, increment=True))
+
+
+def too_many(request: HttpRequest) -> HttpResponse:
+    response = render(request, "portal/limited.html", status=429)
+    response["Retry-After"] = "60"
+    return response
+
+
+def find_lab(request: HttpRequest) -> HttpResponse:
+    if rate_limited(request, "finder"):
+        return too_many(request)
+    form = FinderForm(request.GET or None)
+    result = None
+    error = ""
+    if request.GET and form.is_valid():
+        try:
+            result = find(form.to_query())
+        except FinderError as exc:
+            error = str(exc)
+    elif request.GET:
+        error = _("Please correct the search form.")
+    template = "portal/_results.html" if request.headers.get("HX-Request") else "portal/find.html"
+    return render(request, template, {"form": form, "result": result, "error": error},
+                  status=400 if error else 200)
+
+
+def lab(request: HttpRequest, pk: int) -> HttpResponse:
+    """An institution's public page: what it is accredited for today, and its shared instruments."""
+    if rate_limited(request, "lab"):
+        return too_many(request)
+    today = timezone.localdate()
+    institution = Institution.objects.select_related("district").filter(pk=pk).first()
+    if institution is None:
+        raise Http404
+    lines = (institution.scope_lines.valid_on(today).select_related("test_object", "parameter", "standard")
+             .order_by("field", "category", "seq"))
+    return render(request, "portal/lab.html", {
+        "institution": institution, "valid": institution.is_valid_on(today), "lines": lines,
+        "units": institution.spatial_units(),
+        "shared": institution.instruments.filter(shared=True).order_by("name"),
+    })

@@ -1,0 +1,169 @@
+"""Register endpoints: institutions (regulators: all; institution staff: their own), status, import, export."""
+
+
+import datetime as dt
+from typing import Literal
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import File, Query, Router, Schema
+from ninja.files import UploadedFile
+from ninja.pagination import LimitOffsetPagination, paginate
+from pydantic import Field
+
+from opentic.core.api_auth import AUTH
+from opentic.core.permissions import can_view_private, is_regulator
+from opentic.registry import services
+from opentic.registry.filters import filter_institutions
+from opentic.registry.importing import ImportRejected
+from opentic.registry.models import Institution, InstitutionStatus, Instrument, Ownership, Staff
+from opentic.registry.sheets import SHEETS, export, run_import
+
+router = Router(tags=["register"], auth=AUTH)
+
+
+class InstitutionOut(Schema):
+    id: int
+    name: str
+    credit_code: str
+    cma_number: str
+    cma_valid_from: dt.date
+    cma_valid_until: dt.date
+    ownership: str
+    third_party: bool
+    district: str = Field(alias="district_id")
+    address: str
+    phone: str
+    status: str
+
+
+class InstitutionFilter(Schema):
+    q: str | None = Field(None, max_length=100)
+    status: InstitutionStatus | None = None
+    region: str | None = Field(None, max_length=40)
+    district: str | None = Field(None, pattern=r"^\d{6}$")
+    unit: str | None = Field(None, max_length=4)
+    domain: str | None = Field(None, max_length=4)
+    ownership: Ownership | None = None
+
+
+class StaffOut(Schema):
+    id: int
+    employee_no: str
+    name: str
+    id_masked: str
+    title: str
+    position: str
+    active: bool
+
+
+class InstrumentOut(Schema):
+    id: int
+    asset_number: str
+    name: str
+    model: str
+    serial_number: str
+    measuring_range: str
+    calibration_due: dt.date | None
+    is_large: bool
+    value_yuan: str
+    shared: bool
+    status: str
+
+
+class StatusIn(Schema):
+    status: InstitutionStatus
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ImportOut(Schema):
+    kind: str
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+
+
+class RowErrorOut(Schema):
+    row: int
+    column: str
+    message: str
+
+
+class ImportErrorsOut(Schema):
+    detail: str
+    errors: list[RowErrorOut]
+
+
+def _visible(request: HttpRequest) -> QuerySet[Institution]:
+    user = request.user
+    if is_regulator(user):
+        return Institution.objects.all()
+    return Institution.objects.filter(pk=getattr(user, "institution_id", None) or 0)
+
+
+def _private(request: HttpRequest, pk: int) -> Institution:
+    if not can_view_private(request.user, pk):
+        raise Http404
+    return get_object_or_404(Institution, pk=pk)
+
+
+@router.get("/institutions", response=list[InstitutionOut])
+@paginate(LimitOffsetPagination)
+def list_institutions(request: HttpRequest, filters: Query[InstitutionFilter]) -> QuerySet[Institution]:
+    return filter_institutions(_visible(request), filters.model_dump(exclude_none=True)).order_by("name")
+
+
+@router.get("/institutions/{int:pk}", response=InstitutionOut)
+def get_institution(request: HttpRequest, pk: int) -> Institution:
+    return _private(request, pk)
+
+
+@router.get("/institutions/{int:pk}/staff", response=list[StaffOut])
+@paginate(LimitOffsetPagination)
+def list_staff(request: HttpRequest, pk: int) -> QuerySet[Staff]:
+    return _private(request, pk).staff.order_by("employee_no")
+
+
+@router.get("/institutions/{int:pk}/instruments", response=list[InstrumentOut])
+@paginate(LimitOffsetPagination)
+def list_instruments(request: HttpRequest, pk: int) -> QuerySet[Instrument]:
+    return _private(request, pk).instruments.order_by("asset_number")
+
+
+@router.post("/institutions/{int:pk}/status", response=InstitutionOut)
+def change_status(request: HttpRequest, pk: int, payload: StatusIn) -> Institution:
+    institution = _private(request, pk)
+    return services.change_institution_status(request.user, institution, payload.status, payload.reason)  # type: ignore[arg-type]
+
+
+@router.post("/imports/{kind}", response={200: ImportOut, 422: ImportErrorsOut})
+def import_file(
+    request: HttpRequest, kind: Literal["institutions", "scope", "staff", "instruments"],
+    file: File[UploadedFile],
+) -> tuple[int, object]:
+    try:
+        result = run_import(request.user, kind, file.name or "upload", file.read())  # type: ignore[arg-type]
+    except ImportRejected as exc:
+        return 422, {"detail": str(exc), "errors": [e.__dict__ for e in exc.errors]}
+    return 200, result
+
+
+@router.get("/exports/{kind}")
+def export_file(
+    request: HttpRequest, kind: Literal["institutions", "scope", "staff", "instruments"],
+    filters: Query[InstitutionFilter], format: Literal["xlsx", "csv"] = "xlsx",
+) -> HttpResponse:
+    if not is_regulator(request.user) and kind == "institutions":
+        raise PermissionDenied
+    queryset = filter_institutions(_visible(request), filters.model_dump(exclude_none=True))
+    data, filename = export(kind, queryset, format)
+    response = HttpResponse(data, content_type="text/csv; charset=utf-8" if format == "csv" else
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+assert set(SHEETS) == {"institutions", "scope", "staff", "instruments"}

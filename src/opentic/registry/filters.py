@@ -1,0 +1,59 @@
+"""The institution filter shared by the regulator's list page, its export and the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from opentic.registry.models import District, Domain, Institution, InstitutionStatus, Ownership, SpatialUnit
+
+
+class InstitutionFilterForm(forms.Form):
+    q = forms.CharField(label=_("Name, credit code or CMA number"), required=False, max_length=100)
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", "—"), *InstitutionStatus.choices])
+    region = forms.ChoiceField(label=_("Region"), required=False)
+    district = forms.ModelChoiceField(label=_("District"), required=False, queryset=District.objects.all())
+    unit = forms.ModelChoiceField(label=_("Cluster, zone or base"), required=False,
+                                  queryset=SpatialUnit.objects.all())
+    domain = forms.ModelChoiceField(label=_("Domain"), required=False, queryset=Domain.objects.all())
+    ownership = forms.ChoiceField(label=_("Ownership"), required=False, choices=[("", "—"), *Ownership.choices])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        regions = District.objects.order_by().values_list("region", flat=True).distinct()
+        self.fields["region"].choices = [("", "—"), *((r, r) for r in sorted(regions))]  # type: ignore[attr-defined]
+
+
+def filter_institutions(queryset: QuerySet[Institution], data: dict[str, Any]) -> QuerySet[Institution]:
+    """Apply cleaned filter values (from the form or the API) to a queryset of institutions."""
+    if q := (data.get("q") or "").strip():
+        queryset = queryset.filter(Q(name__contains=q) | Q(credit_code=q.upper()) | Q(cma_number=q))
+    if data.get("status"):
+        queryset = queryset.filter(status=data["status"])
+    if data.get("region"):
+        queryset = queryset.filter(district__region=data["region"])
+    if data.get("district"):
+        queryset = queryset.filter(district=data["district"])
+    if data.get("domain"):
+        queryset = queryset.filter(domains=data["domain"])
+    if data.get("ownership"):
+        queryset = queryset.filter(ownership=data["ownership"])
+    if data.get("unit"):
+        queryset = queryset.filter(pk__in=Institution.objects.in_spatial_unit(data["unit"]).values("pk"))
+    return queryset
+
+
+class StatusChangeForm(forms.Form):
+    status = forms.ChoiceField(label=_("New status"), choices=InstitutionStatus.choices)
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+
+class ImportForm(forms.Form):
+    kind = forms.ChoiceField(label=_("What to import"), choices=[
+        ("institutions", _("Institutions")), ("scope", _("Accredited scope")),
+        ("staff", _("Staff and signatories")), ("instruments", _("Instruments")),
+    ])
+    file = forms.FileField(label=_("File (.xlsx or .csv)"))

@@ -1,0 +1,139 @@
+"""The regulator's pages on the register, and an institution's own pages. Thin: services do the work."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from opentic.core import audit
+from opentic.core.permissions import can_manage_staff_and_instruments, can_view_private, is_regulator
+from opentic.registry import services
+from opentic.registry.filters import ImportForm, InstitutionFilterForm, StatusChangeForm, filter_institutions
+from opentic.registry.importing import ImportRejected
+from opentic.registry.models import ImportBatch, Institution
+from opentic.registry.sheets import SHEETS, export, run_import
+
+EXPORT_FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                  "csv": "text/csv; charset=utf-8"}
+
+
+def visible_institution(request: HttpRequest, pk: int) -> Institution:
+    """The institution, if this user may see its non-public data; otherwise 404 (no existence leak)."""
+    if not can_view_private(request.user, pk):
+        raise Http404
+    return get_object_or_404(Institution.objects.select_related("district"), pk=pk)
+
+
+@login_required
+def institution_list(request: HttpRequest) -> HttpResponse:
+    if not is_regulator(request.user):
+        raise PermissionDenied
+    form = InstitutionFilterForm(request.GET or None)
+    queryset = Institution.objects.select_related("district")
+    if form.is_valid():
+        queryset = filter_institutions(queryset, form.cleaned_data)
+    page = Paginator(queryset.order_by("name"), 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "registry/list.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+@login_required
+def institution_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    institution = visible_institution(request, pk)
+    today = timezone.localdate()
+    lines = (institution.scope_lines.select_related("test_object", "parameter", "standard")
+             .order_by("field", "category", "seq"))
+    return render(request, "registry/detail.html", {
+        "institution": institution,
+        "today": today,
+        "units": institution.spatial_units(),
+        "lines": lines[:500],
+        "line_count": lines.count(),
+        "staff": institution.staff.prefetch_related("signatory_authorizations").order_by("employee_no")[:200],
+        "staff_count": institution.staff.count(),
+        "instruments": institution.instruments.order_by("asset_number")[:200],
+        "instrument_count": institution.instruments.count(),
+        "status_form": StatusChangeForm() if is_regulator(request.user) else None,
+        "can_manage": can_manage_staff_and_instruments(request.user, institution.pk),
+    })
+
+
+@login_required
+def institution_history(request: HttpRequest, pk: int) -> HttpResponse:
+    institution = visible_institution(request, pk)
+    events = audit.history(institution) | audit.AuditEvent.objects.filter(
+        chain=audit.chain_key(institution.pk))
+    return render(request, "registry/history.html", {
+        "institution": institution,
+        "status_changes": institution.status_changes.select_related("actor"),
+        "events": events.order_by("-at")[:300],
+    })
+
+
+@login_required
+@require_POST
+def institution_status(request: HttpRequest, pk: int) -> HttpResponse:
+    institution = visible_institution(request, pk)
+    form = StatusChangeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.change_institution_status(
+                request.user, institution, form.cleaned_data["status"], form.cleaned_data["reason"]  # type: ignore[arg-type]
+            )
+            messages.success(request, _("Status changed."))
+        except ValidationError as exc:
+            messages.error(request, "; ".join(exc.messages))
+    else:
+        messages.error(request, _("Choose a status and give the reason."))
+    return redirect("registry:detail", pk=institution.pk)
+
+
+@login_required
+def export_view(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
+    if kind not in SHEETS or fmt not in EXPORT_FORMATS:
+        raise Http404
+    if is_regulator(request.user):
+        form = InstitutionFilterForm(request.GET or None)
+        queryset = Institution.objects.all()
+        if form.is_valid():
+            queryset = filter_institutions(queryset, form.cleaned_data)
+    elif request.user.institution_id and kind != "institutions":  # type: ignore[union-attr]
+        queryset = Institution.objects.filter(pk=request.user.institution_id)  # type: ignore[union-attr]
+    else:
+        raise PermissionDenied
+    data, filename = export(kind, queryset, fmt)
+    response = HttpResponse(data, content_type=EXPORT_FORMATS[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+def import_view(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not (is_regulator(user) or can_manage_staff_and_instruments(user, user.institution_id)):  # type: ignore[union-attr]
+        raise PermissionDenied
+    form = ImportForm(request.POST or None, request.FILES or None)
+    errors = None
+    result = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            result = run_import(user, form.cleaned_data["kind"], upload.name, upload.read())  # type: ignore[arg-type]
+        except ImportRejected as exc:
+            errors = exc.errors
+        except PermissionDenied as exc:
+            errors = [str(exc) or _("You may not import this.")]
+    batches = ImportBatch.objects.all() if is_regulator(user) else ImportBatch.objects.filter(
+        institution_id=user.institution_id)  # type: ignore[union-attr]
+    return render(request, "registry/import.html", {
+        "form": form, "errors": errors, "result": result, "sheets": SHEETS.values(),
+        "batches": batches.select_related("actor")[:20], "status": 422 if errors else 200,
+    }, status=422 if errors else 200)
