@@ -93,7 +93,7 @@ def _line(line: object) -> dict[str, object]:
 
 
 def _limit(request: HttpRequest, group: str) -> None:
-    if rate_limited(request, group):
+    if rate_limited(request, f"api:{group}"):
         raise HttpError(429, "请求过于频繁,请稍后再试")
 
 

@@ -144,14 +144,19 @@ def _line_filter(reading: Reading) -> Q:
         t = reading.free_text
         return (Q(parameter__name__contains=t) | Q(test_object__name__contains=t) | Q(standard__title__contains=t)
                 | Q(category__contains=t) | Q(standard__compact__startswith=compact_code(t)))
-    condition = Q()
-    if reading.standard_codes:
-        condition &= Q(standard__in=[s.pk for s in reading.standards_any_year])
+    # Asked for a standard and for what to test: a lab with the standard, or one that tests the same
+    # thing by another method (ranked below), both answer the question.
+    what = Q()
     if reading.parameters:
-        condition &= Q(parameter__in=[p.pk for p in reading.parameters])
+        what &= Q(parameter__in=[p.pk for p in reading.parameters])
     if reading.objects:
-        condition &= Q(test_object__in=reading.object_ids_with_broader)
-    return condition
+        what &= Q(test_object__in=reading.object_ids_with_broader)
+    if not reading.standard_codes:
+        return what
+    by_standard = Q(standard__in=[s.pk for s in reading.standards_any_year])
+    if reading.parameters:
+        return (by_standard & what) | what
+    return by_standard & what
 
 
 def _score(reading: Reading) -> Case:

@@ -2,6 +2,7 @@
 
 
 import datetime as dt
+from decimal import Decimal
 from typing import Literal
 
 from django.core.exceptions import PermissionDenied
@@ -68,7 +69,7 @@ class InstrumentOut(Schema):
     measuring_range: str
     calibration_due: dt.date | None
     is_large: bool
-    value_yuan: str
+    value_yuan: Decimal
     shared: bool
     status: str
 

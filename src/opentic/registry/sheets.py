@@ -468,7 +468,7 @@ def run_import(actor: User, kind: str, filename: str, data: bytes) -> ImportResu
         raise ImportRejected([RowError(0, "文件", f"一次最多导入{MAX_ROWS}行,本文件有{len(body)}行")])
     ctx = Context(actor=actor, kind=kind, digest=hashlib.sha256(data).hexdigest())
     rows = parse_rows(sheet.columns, header, body, ctx)
-    if ctx.errors:
+    if ctx.errors and not rows:  # the header itself is wrong
         raise ImportRejected(ctx.errors)
     if not rows:
         raise ImportRejected([RowError(2, "文件", "没有数据行")])

@@ -1,0 +1,60 @@
+# The README's commands. `make demo` serves the platform; `make test` runs the whole suite.
+SHELL := /bin/bash
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DJANGO_SETTINGS_MODULE := opentic.settings
+PG_URL ?= postgres://postgres@127.0.0.1:5432/opentic
+DEBIAN_PACKAGES := chromium gettext fonts-noto-cjk
+
+.PHONY: demo test test-sqlite test-postgres lint bench system-deps install messages clean
+
+system-deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(STAMP): pyproject.toml
+	@command -v $(PY) >/dev/null || { echo "$(PY) is needed"; exit 1; }
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: system-deps $(STAMP) messages
+
+messages: $(STAMP)
+	cd src/opentic && ../../$(BIN)/django-admin compilemessages -v0
+
+demo: install
+	$(BIN)/opentic migrate -v0
+	$(BIN)/opentic demo-data --if-empty
+	$(BIN)/opentic runserver 127.0.0.1:8000
+
+test: install lint test-sqlite test-postgres
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy src
+
+test-sqlite: install
+	@echo "== test suite on SQLite"
+	$(BIN)/pytest -q -p no:cacheprovider
+
+test-postgres: install
+	@echo "== test suite on PostgreSQL ($(PG_URL))"
+	@if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && ! $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_URL:opentic=postgres)').close()" 2>/dev/null; then \
+	  echo "!!!!!!!! PostgreSQL at 127.0.0.1:5432 is NOT reachable: the PostgreSQL half of the suite did not run !!!!!!!!"; \
+	  if [ "$$CI" = "true" ]; then exit 1; else exit 0; fi; \
+	fi
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider
+
+bench: install
+	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache

@@ -1,0 +1,66 @@
+import pytest
+from django.db import connection, transaction
+
+from opentic.core import audit
+from opentic.core.models import AuditEvent
+from opentic.registry import services
+from tests.conftest import World
+
+
+def change(world: World, status: str, reason: str) -> None:
+    services.change_institution_status(world.regulator, world.lab_a, status, reason)
+
+
+@pytest.mark.django_db
+def test_chain_verifies_after_changes(world: World) -> None:
+    change(world, "suspended", "监督抽查发现问题")
+    change(world, "valid", "整改完成")
+    reports = audit.verify()
+    assert reports and all(r.ok for r in reports)
+    events = list(audit.history(world.lab_a))
+    assert [e.changes["status"] for e in events] == [["valid", "suspended"], ["suspended", "valid"]]
+    assert events[0].reason == "监督抽查发现问题" and events[0].actor_label == "regulator"
+
+
+@pytest.mark.django_db
+def test_a_direct_database_edit_is_caught_and_named(world: World) -> None:
+    change(world, "suspended", "第一次")
+    change(world, "valid", "第二次")
+    change(world, "suspended", "第三次")
+    target = AuditEvent.objects.get(chain="platform", reason="第二次")
+    with connection.cursor() as cursor:  # bypass the ORM, as an attacker with database access would
+        cursor.execute("UPDATE core_auditevent SET reason = %s WHERE id = %s", ["篡改", target.pk])
+    [report] = audit.verify("platform")
+    assert not report.ok
+    assert report.first_broken_seq == target.seq
+    assert "hash" in report.problem
+
+
+@pytest.mark.django_db
+def test_a_deleted_last_event_is_caught(world: World) -> None:
+    change(world, "suspended", "一")
+    change(world, "valid", "二")
+    AuditEvent.objects.filter(chain="platform").order_by("-seq").first().delete()  # type: ignore[union-attr]
+    [report] = audit.verify("platform")
+    assert not report.ok and "removed" in report.problem
+
+
+@pytest.mark.django_db(transaction=True)
+def test_record_refuses_to_run_outside_a_transaction() -> None:
+    with pytest.raises(RuntimeError):
+        audit.record(actor=None, action="x", entity="y", entity_id=1)
+    with transaction.atomic():
+        audit.record(actor=None, action="x", entity="y", entity_id=1)
+
+
+@pytest.mark.django_db
+def test_audit_verify_command(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    from django.core.management import call_command
+
+    change(world, "suspended", "原因")
+    call_command("audit", "verify")
+    assert "ok" in capsys.readouterr().out
+    AuditEvent.objects.filter(chain="platform").update(reason="改")
+    with pytest.raises(SystemExit):
+        call_command("audit", "verify")
+    assert "BROKEN at event 1" in capsys.readouterr().out

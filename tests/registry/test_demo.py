@@ -1,0 +1,31 @@
+import pytest
+from stdnum.cn import uscc
+
+from opentic.core.models import User
+from opentic.registry import demo
+from opentic.registry.codes import parse_cma_number
+from opentic.registry.models import Institution, ScopeLine, Staff
+
+
+def snapshot() -> list[tuple[str, str, str, int]]:
+    return [(i.credit_code, i.name, i.district_id, i.scope_lines.count()) for i in Institution.objects.order_by("pk")]
+
+
+@pytest.mark.django_db
+def test_demo_data_is_deterministic_valid_and_realistic() -> None:
+    summary = demo.generate("tiny", seed=7)
+    assert summary.institutions == 24 and summary.scope_lines > 24 * 10
+    first = snapshot()
+    assert all(uscc.is_valid(code) for code, *_ in first)
+    assert all(parse_cma_number(i.cma_number) for i in Institution.objects.all())
+    assert len({name for _, name, *_ in first}) == 24
+    assert Staff.objects.count() >= 24 * 3
+    assert User.objects.filter(username="lab1-admin", institution__isnull=False).exists()
+    # every scope line points at a real standard from the catalogue
+    assert not ScopeLine.objects.filter(standard__title="").exists()
+    with pytest.raises(ValueError, match="not empty"):
+        demo.generate("tiny", seed=7)
+    User.objects.all().delete()
+    Institution.objects.all().delete()
+    demo.generate("tiny", seed=7)
+    assert snapshot() == first
