@@ -78,8 +78,7 @@ TEMPLATES = [
 def database_config() -> dict[str, Any]:
     url = os.environ.get("DATABASE_URL")
     if url:
-        config: dict[str, Any] = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
-        return config
+        return dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     return {
         "ENGINE": "django.db.backends.sqlite3",

@@ -58,8 +58,9 @@ def test_a_regulator_uploads_a_bad_file_and_sees_every_error(world: World, live_
     page.click("main button[type=submit]")
     page.goto(f"{live_server}/registry/import/")
     headers = [c.header for c in SHEETS["scope"].columns]
-    rows = [[world.lab_a.credit_code, 5, "食品", "污染物", "大米", "铅", "GB 5009.12-2017", "", "", "", "2024-01-01", ""],
-            [world.lab_a.credit_code, 6, "食品", "污染物", "大米", "铅", "GB", "", "", "", "2024-13-01", ""]]
+    code = world.lab_a.credit_code
+    rows = [[code, 5, "食品", "污染物", "大米", "铅", "GB 5009.12-2017", "", "", "", "2024-01-01", ""],
+            [code, 6, "食品", "污染物", "大米", "铅", "GB", "", "", "", "2024-13-01", ""]]
     path = tmp_path / "scope.xlsx"
     path.write_bytes(write_xlsx(headers, rows))
     page.select_option("select[name=kind]", "scope")

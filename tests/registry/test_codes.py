@@ -43,7 +43,7 @@ def test_exactly_one_check_character_is_valid(body: str, check: str) -> None:
         assert check == expected
     elif check == expected:
         # a correct check digit can still fail on the organisation-code part; never on the checksum
-        with pytest.raises(CodeError, match="(非法字符|格式)"):
+        with pytest.raises(CodeError, match=r"(非法字符|格式)"):
             normalize_credit_code(body + check)
 
 

@@ -87,6 +87,9 @@ class AuditChain(models.Model):
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
 
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.last_seq}"
+
 
 class AuditEvent(models.Model):
     """One append-only entry of the audit trail. `hash` covers every field and the previous hash."""
@@ -110,6 +113,9 @@ class AuditEvent(models.Model):
         ordering = ["chain", "seq"]
         constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="audit_chain_seq_unique")]
         indexes = [models.Index(fields=["entity", "entity_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.chain}#{self.seq} {self.action} {self.entity}:{self.entity_id}"
 
     def payload(self) -> dict[str, Any]:
         return {

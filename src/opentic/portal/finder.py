@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from django.db.models import Case, Count, IntegerField, Max, Q, QuerySet, Value, When
 from django.db.models.functions import Length, StrIndex
@@ -33,6 +34,9 @@ SCORE_STANDARD_EXACT = 8  # code and year as asked
 SCORE_STANDARD_CODE = 4  # code asked without a year, or another year of it
 SCORE_OBJECT_EXACT = 2  # the object asked for, not a broader one
 SCORE_PARAMETER = 1
+
+
+Named = TypeVar("Named", Parameter, TestObject)
 
 
 class FinderError(ValueError):
@@ -84,14 +88,14 @@ class Result:
     pages: int
 
 
-def _contained_names(model: type[Parameter] | type[TestObject], text: str) -> list[Parameter] | list[TestObject]:
+def _contained_names(model: type[Named], text: str) -> list[Named]:
     """Catalogue rows whose name occurs in the text, longest first; drop names inside a longer match."""
     rows = list(
         model.objects.annotate(pos=StrIndex(Value(text), "name"), n=Length("name"))
         .filter(pos__gt=0).order_by("-n")
     )
     kept: list[str] = []
-    result = []
+    result: list[Named] = []
     for row in rows:
         if any(row.name in longer for longer in kept):
             continue
@@ -131,8 +135,8 @@ def read_query(q: str) -> Reading:
         remaining = remaining.replace(match.group(), " ")
     remaining = remaining.strip()
     if remaining:
-        reading.parameters = list(_contained_names(Parameter, remaining))  # type: ignore[arg-type]
-        reading.objects = list(_contained_names(TestObject, remaining))  # type: ignore[arg-type]
+        reading.parameters = _contained_names(Parameter, remaining)
+        reading.objects = _contained_names(TestObject, remaining)
         if not (reading.parameters or reading.objects or reading.standard_codes):
             reading.free_text = remaining
     reading.object_ids_with_broader = _with_broader(reading.objects)

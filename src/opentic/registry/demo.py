@@ -31,7 +31,6 @@ from opentic.registry.models import (
     InstitutionStatus,
     InstitutionStatusChange,
     Instrument,
-    Ownership,
     Parameter,
     ScopeLine,
     SignatoryAuthorization,
@@ -101,8 +100,12 @@ NAME_PATTERNS: dict[str, list[tuple[str, str]]] = {
 DOMAIN_NOUN = {"M13": "卫生检测", "M8": "食品检测", "M7": "农产品检测", "M11": "环境检测", "M15": "建设工程检测",
                "M14": "安全技术", "M16": "司法鉴定", "M17": "特种设备检测", "M1": "机动车检测",
                "M2": "电子产品检测", "M3": "材料检测", "M6": "计量校准", "M9": "产品质量检测"}
-BRANDS = ("渝环 巴渝 山城 两江 嘉陵 长江 缙云 渝信 正源 中渝 博睿 精诚 绿源 德信 联测 华渝 金佛 九龙 明月 "
-          "南山 歌乐 朝天 龙湖 渝州 鼎衡 卓测 信诺 安测 鑫源 众诚 天衡 科信 恒信 铭测 海棠 沙坪 黔渝").split()
+BRANDS = [
+    "渝环", "巴渝", "山城", "两江", "嘉陵", "长江", "缙云", "渝信", "正源", "中渝",
+    "博睿", "精诚", "绿源", "德信", "联测", "华渝", "金佛", "九龙", "明月", "南山",
+    "歌乐", "朝天", "龙湖", "渝州", "鼎衡", "卓测", "信诺", "安测", "鑫源", "众诚",
+    "天衡", "科信", "恒信", "铭测", "海棠", "沙坪", "黔渝",
+]
 SURNAMES = "王李张刘陈杨黄赵周吴徐孙马胡朱郭何罗高林郑梁谢唐许冯宋韩邓彭曹曾田萧潘袁蔡蒋余于杜叶程魏苏吕丁任卢"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰文辉建国红梅鹏飞晓东婷宇浩然思雨欣怡俊杰志强子涵雪莉"
 TITLES = ["工程师", "高级工程师", "正高级工程师", "助理工程师", "技术员", "主管技师", "副主任技师", ""]
@@ -275,7 +278,8 @@ def generate(scale: str = "chongqing", seed: int = 2023, today: dt.date | None =
         serial = i + 1 if count <= 9999 else i // 32 + 1
         new.append(Institution(
             name=name, credit_code=credit_code(rng, ownership, district),
-            cma_number=f"{issued.year % 100:02d}{authority}{rng.randrange(1, 30):02d}{rng.randrange(0, 20):02d}{serial:04d}",
+            cma_number=(f"{issued.year % 100:02d}{authority}{rng.randrange(1, 30):02d}"
+                        f"{rng.randrange(0, 20):02d}{serial:04d}"),
             cma_valid_from=issued, cma_valid_until=valid_until, ownership=ownership,
             third_party=ownership not in ("administrative",) and rng.random() > 0.1, district_id=district,
             address=f"重庆市{district_names[district]}{rng.choice(BRANDS)}路{rng.randrange(1, 999)}号",

@@ -9,39 +9,28 @@ employee number; credit code + asset number), so importing the same file twice c
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import models, transaction
+from django.db import models
 
 from opentic.core import audit
 from opentic.core.models import User
-from opentic.core.permissions import can_manage_staff_and_instruments, is_regulator
-from opentic.core.tabular import TableError, read_table, write_csv, write_xlsx
-from opentic.registry.codes import CodeError, mask_resident_id, normalize_credit_code, parse_cma_number
-from opentic.registry.codes import parse_standard_code, resident_id_key
+from opentic.core.permissions import can_manage_staff_and_instruments
+from opentic.registry.codes import (
+    CodeError,
+    normalize_credit_code,
+    parse_cma_number,
+    parse_standard_code,
+)
 from opentic.registry.models import (
-    District,
-    Domain,
-    FunctionalZone,
-    ImportBatch,
     Institution,
     InstitutionStatus,
-    InstitutionStatusChange,
-    Instrument,
     InstrumentStatus,
     Ownership,
-    Parameter,
-    ScopeLine,
-    SignatoryAuthorization,
-    Staff,
-    Standard,
-    TestObject,
 )
-from opentic.registry.services import person_key
 
 MAX_ROWS = 200_000
 
@@ -115,7 +104,7 @@ def parse_decimal(value: str) -> Decimal:
     return number
 
 
-def choice(enum: type[models.TextChoices], labels_zh: dict[str, str]) -> Callable[[str], str]:
+def choice(enum: type[models.TextChoices], labels_zh: Mapping[str, str]) -> Callable[[str], str]:
     by_text = {**{v: v for v in enum.values}, **{zh: v for v, zh in labels_zh.items()}}
 
     def parse(value: str) -> str:
@@ -159,15 +148,15 @@ def split_list(value: str) -> list[str]:
     return [v.strip() for v in value.split(";") if v.strip()]
 
 
-OWNERSHIP_ZH = {
+OWNERSHIP_ZH: dict[str, str] = {
     Ownership.ADMINISTRATIVE: "行政", Ownership.PUBLIC_INSTITUTION: "事业单位",
     Ownership.STATE_OWNED: "国有企业", Ownership.PRIVATE: "民营", Ownership.FOREIGN: "外资",
 }
-STATUS_ZH = {
+STATUS_ZH: dict[str, str] = {
     InstitutionStatus.VALID: "有效", InstitutionStatus.SUSPENDED: "暂停",
     InstitutionStatus.REVOKED: "撤销", InstitutionStatus.EXPIRED: "过期",
 }
-INSTRUMENT_STATUS_ZH = {
+INSTRUMENT_STATUS_ZH: dict[str, str] = {
     InstrumentStatus.IN_SERVICE: "在用", InstrumentStatus.OUT_OF_SERVICE: "停用",
     InstrumentStatus.RETIRED: "报废",
 }
@@ -265,7 +254,9 @@ def upsert(
     result: ImportResult,
 ) -> dict[Any, dict[str, Any]]:
     """Create rows whose key is new, update rows whose values differ; return the changes by key."""
-    to_create, to_update, changes = [], [], {}
+    to_create: list[models.Model] = []
+    to_update: list[models.Model] = []
+    changes: dict[Any, dict[str, Any]] = {}
     fields: set[str] = set()
     for key, values in incoming.items():
         current = existing.get(key)

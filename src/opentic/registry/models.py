@@ -177,6 +177,9 @@ class InstitutionStatusChange(models.Model):
         verbose_name_plural = _("status changes")
         ordering = ["at", "pk"]
 
+    def __str__(self) -> str:
+        return f"{self.institution_id}: {self.old_status or '—'} → {self.new_status}"
+
 
 # ---------------------------------------------------------------- catalogues shared by all scopes
 
@@ -331,6 +334,9 @@ class SignatoryAuthorization(models.Model):
         verbose_name = _("signatory authorization")
         verbose_name_plural = _("signatory authorizations")
 
+    def __str__(self) -> str:
+        return f"{self.staff_id}: {self.fields}"
+
     def field_list(self) -> list[str]:
         return [f.strip() for f in self.fields.replace(";", "；").split("；") if f.strip()]
 
@@ -388,3 +394,6 @@ class ImportBatch(models.Model):
 
     class Meta:
         ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.filename} ({self.rows})"

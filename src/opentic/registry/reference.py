@@ -38,7 +38,9 @@ def load(apps: Any) -> None:
             code=row["code"], defaults={"name": row["name_zh"], "kind": row["kind"], "region": row["region"]}
         )
     for row in read_csv("functional_zones.csv"):
-        FunctionalZone.objects.update_or_create(code=row["code"], defaults={"name": row["name_zh"], "note": row["note"]})
+        FunctionalZone.objects.update_or_create(
+            code=row["code"], defaults={"name": row["name_zh"], "note": row["note"]}
+        )
     for row in read_csv("domains.csv"):
         if row["code"] == "TOTAL":
             continue

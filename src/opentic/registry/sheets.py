@@ -117,10 +117,10 @@ def import_institutions(ctx: Context, rows: list[Row]) -> ImportResult:
                     ctx.error(row.number, column, f"“{item}”不存在")
         if v.get("cma_valid_from") and v.get("cma_valid_until") and v["cma_valid_until"] < v["cma_valid_from"]:
             ctx.error(row.number, "证书有效期止", "早于有效期起")
-        owner = cma_owner.get(v.get("cma_number"))
+        owner = cma_owner.get(v.get("cma_number") or "")
         if owner and owner != v.get("credit_code"):
             ctx.error(row.number, "CMA证书编号", f"已登记在机构 {owner} 名下")
-        current = existing.get(v.get("credit_code"))
+        current = existing.get(v.get("credit_code") or "")
         if current and v.get("status") and v["status"] != current.status:
             ctx.error(row.number, "状态", "机构状态只能通过状态变更办理并说明理由,不能通过导入修改")
     if ctx.errors:
@@ -142,8 +142,8 @@ def import_institutions(ctx: Context, rows: list[Row]) -> ImportResult:
                 credit_code=v["credit_code"], district=district,
                 status=v.get("status") or InstitutionStatus.VALID, **values,
             )
-            institution.zones.set(zone_codes)
-            institution.domains.set(domain_codes)
+            institution.zones.set(zone_codes)  # type: ignore[arg-type]
+            institution.domains.set(domain_codes)  # type: ignore[arg-type]
             InstitutionStatusChange.objects.create(
                 institution=institution, new_status=institution.status, reason="导入登记", actor=ctx.actor
             )
@@ -163,8 +163,8 @@ def import_institutions(ctx: Context, rows: list[Row]) -> ImportResult:
             result.unchanged += 1
             continue
         institution.save()
-        institution.zones.set(zone_codes)
-        institution.domains.set(domain_codes)
+        institution.zones.set(zone_codes)  # type: ignore[arg-type]
+        institution.domains.set(domain_codes)  # type: ignore[arg-type]
         audit.record(actor=ctx.actor, action="update", entity=institution,
                      changes={**diff, "file_sha256": ctx.digest}, reason="导入")
         result.updated += 1
@@ -175,9 +175,9 @@ def export_institutions(queryset: QuerySet[Institution]) -> Iterable[list[Any]]:
     for i in queryset.select_related("district").prefetch_related("zones", "domains").order_by("credit_code"):
         yield [
             i.credit_code, i.name, i.cma_number, _date(i.cma_valid_from), _date(i.cma_valid_until),
-            OWNERSHIP_ZH[Ownership(i.ownership)], _yes_no(i.third_party), i.district.name,
+            OWNERSHIP_ZH[i.ownership], _yes_no(i.third_party), i.district.name,
             "；".join(z.code for z in i.zones.all()), "；".join(d.code for d in i.domains.all()),
-            i.address, i.phone, STATUS_ZH[InstitutionStatus(i.status)],
+            i.address, i.phone, STATUS_ZH[i.status],
         ]
 
 
@@ -296,8 +296,8 @@ def import_staff(ctx: Context, rows: list[Row]) -> ImportResult:
     keys: dict[str, int] = {}
     for row in rows:
         v = row.values
-        institution = institutions.get(v.get("credit_code"))
-        current = existing.get((institution.pk, v.get("employee_no"))) if institution else None
+        institution = institutions.get(v.get("credit_code") or "")
+        current = existing.get((institution.pk, v.get("employee_no") or "")) if institution else None
         raw_id = v.get("resident_id") or ""
         if current is not None and raw_id == current.id_masked:
             v["person_key"], v["id_masked"] = current.person_key, current.id_masked
@@ -318,8 +318,8 @@ def import_staff(ctx: Context, rows: list[Row]) -> ImportResult:
     )
     for row in rows:
         v = row.values
-        institution = institutions.get(v.get("credit_code"))
-        other = active_elsewhere.get(v.get("person_key"))
+        institution = institutions.get(v.get("credit_code") or "")
+        other = active_elsewhere.get(v.get("person_key") or "")
         if institution and other and other != institution.pk and v.get("active") is not False:
             ctx.error(row.number, "身份证号", "此人在另一机构在职;一人同一时间只能在一个机构执业")
     if ctx.errors:
@@ -427,7 +427,7 @@ def export_instruments(queryset: QuerySet[Institution]) -> Iterable[list[Any]]:
         yield [
             i.institution.credit_code, i.asset_number, i.name, i.model, i.serial_number, i.measuring_range,
             _date(i.calibration_due), _yes_no(i.is_large), f"{i.value_yuan:.2f}", _yes_no(i.shared),
-            INSTRUMENT_STATUS_ZH[InstrumentStatus(i.status)],
+            INSTRUMENT_STATUS_ZH[i.status],
         ]
 
 

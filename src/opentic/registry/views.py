@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from opentic.core import audit
+from opentic.core.models import AuditEvent
 from opentic.core.permissions import can_manage_staff_and_instruments, can_view_private, is_regulator
 from opentic.registry import services
 from opentic.registry.filters import ImportForm, InstitutionFilterForm, StatusChangeForm, filter_institutions
@@ -36,7 +38,7 @@ def institution_list(request: HttpRequest) -> HttpResponse:
     if not is_regulator(request.user):
         raise PermissionDenied
     form = InstitutionFilterForm(request.GET or None)
-    queryset = Institution.objects.select_related("district")
+    queryset: QuerySet[Institution] = Institution.objects.select_related("district")
     if form.is_valid():
         queryset = filter_institutions(queryset, form.cleaned_data)
     page = Paginator(queryset.order_by("name"), 50).get_page(request.GET.get("page"))
@@ -69,8 +71,7 @@ def institution_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def institution_history(request: HttpRequest, pk: int) -> HttpResponse:
     institution = visible_institution(request, pk)
-    events = audit.history(institution) | audit.AuditEvent.objects.filter(
-        chain=audit.chain_key(institution.pk))
+    events = audit.history(institution) | AuditEvent.objects.filter(chain=audit.chain_key(institution.pk))
     return render(request, "registry/history.html", {
         "institution": institution,
         "status_changes": institution.status_changes.select_related("actor"),
@@ -102,7 +103,7 @@ def export_view(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
         raise Http404
     if is_regulator(request.user):
         form = InstitutionFilterForm(request.GET or None)
-        queryset = Institution.objects.all()
+        queryset: QuerySet[Institution] = Institution.objects.all()
         if form.is_valid():
             queryset = filter_institutions(queryset, form.cleaned_data)
     elif request.user.institution_id and kind != "institutions":  # type: ignore[union-attr]
@@ -121,18 +122,18 @@ def import_view(request: HttpRequest) -> HttpResponse:
     if not (is_regulator(user) or can_manage_staff_and_instruments(user, user.institution_id)):  # type: ignore[union-attr]
         raise PermissionDenied
     form = ImportForm(request.POST or None, request.FILES or None)
-    errors = None
+    errors: list[object] | None = None
     result = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
             result = run_import(user, form.cleaned_data["kind"], upload.name, upload.read())  # type: ignore[arg-type]
         except ImportRejected as exc:
-            errors = exc.errors
+            errors = list(exc.errors)
         except PermissionDenied as exc:
             errors = [str(exc) or _("You may not import this.")]
     batches = ImportBatch.objects.all() if is_regulator(user) else ImportBatch.objects.filter(
-        institution_id=user.institution_id)  # type: ignore[union-attr]
+        institution_id=getattr(user, "institution_id", None) or 0)
     return render(request, "registry/import.html", {
         "form": form, "errors": errors, "result": result, "sheets": SHEETS.values(),
         "batches": batches.select_related("actor")[:20], "status": 422 if errors else 200,
