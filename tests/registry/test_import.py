@@ -121,7 +121,9 @@ def test_scope_import_creates_catalogue_and_is_idempotent(world: World) -> None:
     assert (changed.updated, changed.unchanged) == (1, 3)
     assert ScopeLine.objects.get(institution=world.lab_a, seq=10).restriction == "只用第一法"
     event = AuditEvent.objects.filter(action="import", entity="registry.ScopeLine").last()
-    assert event is not None and event.changes["rows"]["10"] == {"restriction": ["", "只用第一法"]}
+    assert event is not None and event.changes["updated"]["10"] == {"restriction": ["", "只用第一法"]}
+    first = AuditEvent.objects.filter(action="import", entity="registry.ScopeLine").first()
+    assert first is not None and first.changes["created"] == [10, 11, 12, 20]
 
 
 @pytest.mark.django_db

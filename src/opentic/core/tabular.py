@@ -1,4 +1,8 @@
-"""Read and write the tables Chinese offices exchange: XLSX (openpyxl) and CSV. No Django import.
+"""Read and write the tables Chinese offices exchange: XLSX, XLS, ODS and CSV. No Django import.
+
+Reading spreadsheets uses python-calamine (Rust): about 16 times faster than openpyxl here, which keeps a
+100,000-line import within a request; it also opens the legacy .xls files many offices still send.
+Writing uses openpyxl.
 
 Cells come back as text the way a person typed them: integer-valued numbers without ".0", dates as
 YYYY-MM-DD, so the same parser checks a value whether it came from Excel or from a CSV file.
@@ -42,12 +46,12 @@ def _decode(data: bytes) -> str:
 def read_table(filename: str, data: bytes) -> tuple[list[str], list[list[str]]]:
     """Return the header row and the data rows (each as text cells), skipping empty rows."""
     name = filename.lower()
-    if name.endswith(".xlsx"):
-        rows = _read_xlsx(data)
+    if name.endswith((".xlsx", ".xls", ".ods")):
+        rows = _read_spreadsheet(data)
     elif name.endswith(".csv"):
         rows = [[c.strip() for c in row] for row in csv.reader(io.StringIO(_decode(data)))]
     else:
-        raise TableError("只接受 .xlsx 或 .csv 文件")
+        raise TableError("只接受 .xlsx、.xls、.ods 或 .csv 文件")
     rows = [r for r in rows if any(c for c in r)]
     if not rows:
         raise TableError("文件是空的:没有表头行")
@@ -55,20 +59,15 @@ def read_table(filename: str, data: bytes) -> tuple[list[str], list[list[str]]]:
     return [h.strip().rstrip("*") for h in header], body
 
 
-def _read_xlsx(data: bytes) -> list[list[str]]:
-    import zipfile
-
-    from openpyxl import load_workbook
+def _read_spreadsheet(data: bytes) -> list[list[str]]:
+    from python_calamine import CalamineError, CalamineWorkbook  # its Zip, Xml and Password errors subclass it
 
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise TableError("不是有效的 XLSX 文件") from exc
-    try:
-        sheet = workbook.worksheets[0]
-        return [[cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    finally:
-        workbook.close()
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except (CalamineError, ValueError, OSError, IndexError) as exc:
+        raise TableError("不是有效的电子表格文件(.xlsx/.xls/.ods)") from exc
+    return [[cell_text(v) for v in row] for row in rows]
 
 
 def write_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], title: str = "Sheet1") -> bytes:

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from django.db.models import Case, Count, IntegerField, Max, Q, QuerySet, Value, When
-from django.db.models.functions import Length, StrIndex
+from django.db.models import Case, Count, F, IntegerField, Max, Q, QuerySet, Value, When, Window
+from django.db.models.functions import Length, RowNumber, StrIndex
 from django.utils import timezone
 
 from opentic.core.hanzi import to_simplified
@@ -145,9 +145,14 @@ def read_query(q: str) -> Reading:
 
 def _line_filter(reading: Reading) -> Q:
     if reading.free_text:
+        # Resolved against the small catalogues first, so the scope lines are reached through their indexes.
         t = reading.free_text
-        return (Q(parameter__name__contains=t) | Q(test_object__name__contains=t) | Q(standard__title__contains=t)
-                | Q(category__contains=t) | Q(standard__compact__startswith=compact_code(t)))
+        return (
+            Q(parameter__in=list(Parameter.objects.filter(name__contains=t).values_list("pk", flat=True)))
+            | Q(test_object__in=list(TestObject.objects.filter(name__contains=t).values_list("pk", flat=True)))
+            | Q(standard__in=list(Standard.objects.filter(
+                Q(title__contains=t) | Q(compact__startswith=compact_code(t))).values_list("pk", flat=True)))
+        )
     # Asked for a standard and for what to test: a lab with the standard, or one that tests the same
     # thing by another method (ranked below), both answer the question.
     what = Q()
@@ -215,27 +220,29 @@ def find(query: FinderQuery, day: dt.date | None = None) -> Result:
         return Result(query, reading, hits, total, query.page, -(-total // PAGE_SIZE))
 
     lines = ScopeLine.objects.valid_on(day).filter(_line_filter(reading), institution__in=institutions.values("pk"))
-    ranked = (
-        lines.values("institution")
-        .annotate(best=Max(_score(reading)), matched=Count("id"))
-        .order_by("-best", "-matched", "institution__name")
+    # One aggregate per institution, ranked here: the total and the page come from the same query.
+    groups = sorted(
+        lines.order_by().values("institution").annotate(best=Max(_score(reading)), matched=Count("id"))
+        .values_list("institution", "best", "matched"),
+        key=lambda g: (-g[1], -g[2], g[0]),
     )
-    page_rows = list(ranked[offset:offset + PAGE_SIZE])
-    total = lines.values("institution").distinct().count() if page_rows or offset else 0
-    by_id = Institution.objects.select_related("district").in_bulk([r["institution"] for r in page_rows])
-    hits = [Hit(by_id[r["institution"]], r["best"], r["matched"]) for r in page_rows]
+    total = len(groups)
+    page_rows = groups[offset:offset + PAGE_SIZE]
+    by_id = Institution.objects.select_related("district").in_bulk([g[0] for g in page_rows])
+    hits = [Hit(by_id[pk], best, matched) for pk, best, matched in page_rows]
     if hits:
+        # The database keeps the best LINES_PER_HIT lines of each institution on the page.
         shown = (
             lines.filter(institution__in=[h.institution.pk for h in hits])
             .annotate(score=_score(reading))
+            .annotate(rank=Window(RowNumber(), partition_by=[F("institution")], order_by=[F("score").desc(), "seq"]))
+            .filter(rank__lte=LINES_PER_HIT)
             .select_related("test_object", "parameter", "standard")
-            .order_by("institution", "-score", "seq")
+            .order_by("institution", "rank")
         )
         per_institution: dict[int, list[ScopeLine]] = {}
         for line in shown:
-            bucket = per_institution.setdefault(line.institution_id, [])
-            if len(bucket) < LINES_PER_HIT:
-                bucket.append(line)
+            per_institution.setdefault(line.institution_id, []).append(line)
         for hit in hits:
             hit.lines = per_institution.get(hit.institution.pk, [])
     return Result(query, reading, hits, total, query.page, -(-total // PAGE_SIZE))

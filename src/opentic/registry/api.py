@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from ninja import File, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.responses import Status
 from pydantic import Field
 
 from opentic.core.api_auth import AUTH
@@ -144,12 +145,12 @@ def change_status(request: HttpRequest, pk: int, payload: StatusIn) -> Instituti
 def import_file(
     request: HttpRequest, kind: Literal["institutions", "scope", "staff", "instruments"],
     file: File[UploadedFile],
-) -> tuple[int, object]:
+) -> Status[object]:
     try:
         result = run_import(request.user, kind, file.name or "upload", file.read())  # type: ignore[arg-type]
     except ImportRejected as exc:
-        return 422, {"detail": str(exc), "errors": [e.__dict__ for e in exc.errors]}
-    return 200, result
+        return Status(422, {"detail": str(exc), "errors": [e.__dict__ for e in exc.errors]})
+    return Status(200, result)
 
 
 @router.get("/exports/{kind}")

@@ -17,11 +17,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from stdnum.cn import ric, uscc
 
 from opentic.core import audit
+from opentic.core.bulk import insert_rows
 from opentic.core.models import Role, User
 from opentic.registry.codes import mask_resident_id, parse_standard_code
 from opentic.registry.models import (
@@ -51,13 +52,14 @@ class Scale:
     instruments_per_institution: float
     lines_factor: float  # share of catalogue lines an institution holds, per domain
     related: float  # chance that a lab also holds each domain related to its main one
+    secondary: float  # share of a related domain's catalogue lines it holds
 
 
 SCALES = {
-    "tiny": Scale(24, 6, 8, 0.7, 0.5),
-    "chongqing": Scale(689, 27_400 / 689, 211_000 / 689, 0.8, 0.6),
+    "tiny": Scale(24, 6, 8, 0.7, 0.5, 0.56),
+    "chongqing": Scale(689, 27_400 / 689, 211_000 / 689, 0.8, 0.6, 0.64),
     # A national register: 53,000 institutions and about 10 million scope lines; no staff or instruments.
-    "national": Scale(53_000, 0, 0, 0.95, 0.9),
+    "national": Scale(53_000, 0, 0, 0.95, 0.95, 0.95),
 }
 
 REGION_WEIGHTS = {"中心城区": 45, "主城新区": 35, "渝东北三峡库区城镇群": 12, "渝东南武陵山区城镇群": 8}
@@ -192,32 +194,6 @@ def _catalogue() -> tuple[dict[str, TestObject], dict[str, Parameter], dict[str,
     return objects, parameters, standards
 
 
-def _insert(model: type[Any], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """Raw bulk insert: COPY on PostgreSQL, executemany on SQLite. For seeding only."""
-    table = model._meta.db_table
-    count = 0
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            raw = cursor.cursor
-            with raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-                    count += 1
-        else:
-            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
-            batch: list[Sequence[Any]] = []
-            for row in rows:
-                batch.append(row)
-                if len(batch) == 5000:
-                    cursor.executemany(sql, batch)
-                    count += len(batch)
-                    batch = []
-            if batch:
-                cursor.executemany(sql, batch)
-                count += len(batch)
-    return count
-
-
 @dataclass
 class Summary:
     institutions: int = 0
@@ -306,7 +282,7 @@ def generate(scale: str = "chongqing", seed: int = 2023, today: dt.date | None =
             seq = 0
             held: set[tuple[str, str, str]] = set()
             for domain in domains:
-                factor = params.lines_factor if domain == domains[0] else params.lines_factor * 0.8
+                factor = params.lines_factor if domain == domains[0] else params.secondary
                 for row in by_domain.get(domain, by_domain["M4"]):
                     if rng.random() > factor:
                         continue
@@ -325,7 +301,7 @@ def generate(scale: str = "chongqing", seed: int = 2023, today: dt.date | None =
                                    parameters[parameter].pk, standards[row["standard"]].pk,
                                    restriction, "", inst.cma_valid_from, None)
 
-    summary.scope_lines = _insert(
+    summary.scope_lines = insert_rows(
         ScopeLine, ["institution_id", "seq", "field", "category", "test_object_id", "parameter_id",
                     "standard_id", "restriction", "note", "valid_from", "valid_until"], scope_rows())
 
@@ -381,7 +357,7 @@ def _instruments(rng: random.Random, institutions: list[Institution], per: float
             rows.append((inst.pk, f"YQ-{n + 1:05d}", name, model, f"SN{rng.randrange(10**7, 10**8)}",
                          measuring_range, today + dt.timedelta(days=rng.randrange(-40, 365)), is_large,
                          value, is_large and rng.random() < 0.35, "in_service"))
-    return _insert(Instrument, ["institution_id", "asset_number", "name", "model", "serial_number",
+    return insert_rows(Instrument, ["institution_id", "asset_number", "name", "model", "serial_number",
                                 "measuring_range", "calibration_due", "is_large", "value_yuan", "shared",
                                 "status"], rows)
 

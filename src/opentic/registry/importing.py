@@ -17,6 +17,7 @@ from typing import Any
 from django.db import models
 
 from opentic.core import audit
+from opentic.core.bulk import insert_rows
 from opentic.core.models import User
 from opentic.core.permissions import can_manage_staff_and_instruments
 from opentic.registry.codes import (
@@ -33,6 +34,7 @@ from opentic.registry.models import (
 )
 
 MAX_ROWS = 200_000
+CREATED: dict[str, Any] = {"created": True}  # the change recorded for a new row (compared by identity)
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,9 @@ def parse_rows(columns: Sequence[Column], header: list[str], body: list[list[str
     if unknown or missing:
         return []
     positions = [(i, by_header[h]) for i, h in enumerate(header) if h]
+    # Parsers are pure, and a sheet repeats its credit codes, dates and standards on every row:
+    # each distinct cell value is parsed once.
+    parsed: dict[tuple[str, str], Any] = {}
     rows = []
     for offset, cells in enumerate(body):
         number = offset + 2
@@ -211,10 +216,17 @@ def parse_rows(columns: Sequence[Column], header: list[str], body: list[list[str
                     ctx.error(number, column.header, "必填")
                 values[column.key] = None
                 continue
-            try:
-                values[column.key] = column.parse(raw)
-            except ValueError as exc:
-                ctx.error(number, column.header, str(exc))
+            key = (column.key, raw)
+            if key not in parsed:
+                try:
+                    parsed[key] = column.parse(raw)
+                except ValueError as exc:
+                    parsed[key] = exc
+            value = parsed[key]
+            if isinstance(value, ValueError):
+                ctx.error(number, column.header, str(value))
+            else:
+                values[column.key] = value
         rows.append(Row(number, values))
     return rows
 
@@ -253,16 +265,21 @@ def upsert(
     incoming: dict[Any, dict[str, Any]],
     result: ImportResult,
 ) -> dict[Any, dict[str, Any]]:
-    """Create rows whose key is new, update rows whose values differ; return the changes by key."""
-    to_create: list[models.Model] = []
+    """Create rows whose key is new, update rows whose values differ; return the changes by key.
+
+    `incoming` holds validated values keyed by column name, the same columns for every row.
+    """
+    to_create: list[tuple[Any, ...]] = []
     to_update: list[models.Model] = []
     changes: dict[Any, dict[str, Any]] = {}
     fields: set[str] = set()
+    columns: list[str] = []
     for key, values in incoming.items():
         current = existing.get(key)
         if current is None:
-            to_create.append(model(**values))
-            changes[key] = {"created": True}
+            columns = columns or list(values)
+            to_create.append(tuple(values[c] for c in columns))
+            changes[key] = CREATED
             continue
         before = {f: getattr(current, f) for f in values}
         diff = audit.diff(before, values)
@@ -274,7 +291,8 @@ def upsert(
         fields |= set(diff)
         to_update.append(current)
         changes[key] = diff
-    model.objects.bulk_create(to_create, batch_size=2000)  # type: ignore[attr-defined]
+    if to_create:
+        insert_rows(model, columns, to_create)
     if to_update:
         model.objects.bulk_update(to_update, sorted(fields), batch_size=2000)  # type: ignore[attr-defined]
     result.created += len(to_create)
@@ -285,12 +303,16 @@ def upsert(
 def audit_by_institution(
     ctx: Context, entity: str, changes: dict[tuple[int, Any], dict[str, Any]]
 ) -> None:
-    """One audit event per institution touched, naming every created or changed row by its key."""
+    """One audit event per institution touched, naming every created row and every changed value."""
     grouped: dict[int, dict[str, Any]] = {}
     for (institution_id, key), change in changes.items():
-        grouped.setdefault(institution_id, {})[str(key)] = change
-    for institution_id, rows in grouped.items():
+        group = grouped.setdefault(institution_id, {"file_sha256": ctx.digest, "created": [], "updated": {}})
+        if change is CREATED:
+            group["created"].append(key)
+        else:
+            group["updated"][str(key)] = change
+    for institution_id, group in grouped.items():
         audit.record(
             actor=ctx.actor, action="import", entity=entity, entity_id=institution_id,
-            institution_id=institution_id, changes={"file_sha256": ctx.digest, "rows": rows},
+            institution_id=institution_id, changes=group,
         )
