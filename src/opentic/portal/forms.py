@@ -10,10 +10,11 @@ from opentic.registry.models import District, Domain, SpatialUnit
 class FinderForm(forms.Form):
     q = forms.CharField(label=_("What do you need tested?"), required=False, max_length=MAX_QUERY_LENGTH)
     region = forms.ChoiceField(label=_("Region"), required=False)
-    district = forms.ModelChoiceField(label=_("District"), required=False, queryset=District.objects.all())
+    district = forms.ModelChoiceField(label=_("District"), required=False, queryset=District.objects.all(),
+                                      empty_label="—")
     unit = forms.ModelChoiceField(label=_("Cluster, zone or base"), required=False,
-                                  queryset=SpatialUnit.objects.all())
-    domain = forms.ModelChoiceField(label=_("Domain"), required=False, queryset=Domain.objects.all())
+                                  queryset=SpatialUnit.objects.all(), empty_label="—")
+    domain = forms.ModelChoiceField(label=_("Domain"), required=False, queryset=Domain.objects.all(), empty_label="—")
     page = forms.IntegerField(required=False, min_value=1, max_value=1000, widget=forms.HiddenInput)
 
     def __init__(self, *args: object, **kwargs: object) -> None:

@@ -15,10 +15,11 @@ class InstitutionFilterForm(forms.Form):
     q = forms.CharField(label=_("Name, credit code or CMA number"), required=False, max_length=100)
     status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", "—"), *InstitutionStatus.choices])
     region = forms.ChoiceField(label=_("Region"), required=False)
-    district = forms.ModelChoiceField(label=_("District"), required=False, queryset=District.objects.all())
+    district = forms.ModelChoiceField(label=_("District"), required=False, queryset=District.objects.all(),
+                                      empty_label="—")
     unit = forms.ModelChoiceField(label=_("Cluster, zone or base"), required=False,
-                                  queryset=SpatialUnit.objects.all())
-    domain = forms.ModelChoiceField(label=_("Domain"), required=False, queryset=Domain.objects.all())
+                                  queryset=SpatialUnit.objects.all(), empty_label="—")
+    domain = forms.ModelChoiceField(label=_("Domain"), required=False, queryset=Domain.objects.all(), empty_label="—")
     ownership = forms.ChoiceField(label=_("Ownership"), required=False, choices=[("", "—"), *Ownership.choices])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
