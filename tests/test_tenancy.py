@@ -26,6 +26,8 @@ MATRIX = [
     ("export staff", "get", "/registry/export/staff.csv", REGULATORS | LAB_A | {"b_admin"}, {"anonymous": 302}),
     ("import page", "get", "/registry/import/", REGULATORS | {"a_admin", "b_admin"},
      {"anonymous": 302, "*": 403}),
+    ("admin index", "get", "/admin/", {"platform_admin"}, {"*": 302}),
+    ("admin institutions", "get", "/admin/registry/institution/", {"platform_admin"}, {"*": 302}),
     ("api finder", "get", "/api/public/finder?q=铅", set(PERSONAS), None),
     ("api public lab", "get", "/api/public/labs/{a}", set(PERSONAS), None),
     ("api districts", "get", "/api/public/reference/districts", set(PERSONAS), None),
@@ -86,3 +88,12 @@ def test_another_labs_status_cannot_be_changed(world: World) -> None:
     assert response.status_code == 403
     world.lab_a.refresh_from_db()
     assert world.lab_a.status == "valid"
+
+
+@pytest.mark.django_db
+def test_the_admin_is_read_only(world: World) -> None:
+    client = world.client("platform_admin")
+    assert client.get(f"/admin/registry/institution/{world.lab_a.pk}/change/").status_code == 200
+    response = client.post(f"/admin/registry/institution/{world.lab_a.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 403
+    assert client.get("/admin/registry/institution/add/").status_code == 403
