@@ -53,10 +53,8 @@ def main() -> None:
         print(f"generating the {args.scale} data set in {label} …", flush=True)
         started = time.perf_counter()
         demo.generate(args.scale)
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("VACUUM ANALYZE registry_scopeline")
         print(f"generated in {time.perf_counter() - started:.0f} s", flush=True)
+    demo.analyze()
     institutions, lines = Institution.objects.count(), ScopeLine.objects.count()
     print(f"{label}: {institutions} institutions, {lines} scope lines")
 

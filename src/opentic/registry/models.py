@@ -281,10 +281,15 @@ class ScopeLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["institution", "seq"], name="scope_line_seq_unique"),
         ]
+        # Covering indexes (PostgreSQL INCLUDE; plain on SQLite): the finder reads a query's lines by
+        # index only, without visiting scattered heap pages (docs/decisions/0002).
         indexes = [
-            models.Index(fields=["parameter", "test_object"], name="scope_param_object"),
-            models.Index(fields=["test_object"], name="scope_object"),
-            models.Index(fields=["standard"], name="scope_standard"),
+            models.Index(fields=["parameter", "test_object"], name="scope_param_object",
+                         include=["institution", "standard", "valid_from", "valid_until"]),
+            models.Index(fields=["test_object"], name="scope_object",
+                         include=["institution", "parameter", "standard", "valid_from", "valid_until"]),
+            models.Index(fields=["standard"], name="scope_standard",
+                         include=["institution", "parameter", "test_object", "valid_from", "valid_until"]),
         ]
 
     def __str__(self) -> str:

@@ -28,6 +28,7 @@ class Command(BaseCommand):
             summary = demo.generate(options["scale"], options["seed"], institutions=options["institutions"])
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+        demo.analyze()
         self.stdout.write(
             f"{summary.institutions} institutions, {summary.scope_lines} scope lines, {summary.staff} staff, "
             f"{summary.instruments} instruments in {time.perf_counter() - started:.1f} s; "
