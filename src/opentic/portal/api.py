@@ -11,6 +11,7 @@ from pydantic import Field
 
 from opentic.portal.finder import MAX_QUERY_LENGTH, FinderError, FinderQuery, find
 from opentic.portal.views import rate_limited
+from opentic.registry.api import InstitutionCore
 from opentic.registry.models import District, Domain, Institution, SpatialUnit
 
 router = Router(tags=["public"])
@@ -62,13 +63,7 @@ class FinderOut(Schema):
     hits: list[HitOut]
 
 
-class PublicInstitutionOut(Schema):
-    id: int
-    name: str
-    credit_code: str
-    cma_number: str
-    cma_valid_from: dt.date
-    cma_valid_until: dt.date
+class PublicInstitutionOut(InstitutionCore):
     status: str
     valid_today: bool
     district: str

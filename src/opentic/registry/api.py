@@ -26,13 +26,18 @@ from opentic.registry.sheets import SHEETS, export, run_import
 router = Router(tags=["register"], auth=AUTH)
 
 
-class InstitutionOut(Schema):
+class InstitutionCore(Schema):
+    """What identifies an institution and its certificate; public and private views both start here."""
+
     id: int
     name: str
     credit_code: str
     cma_number: str
     cma_valid_from: dt.date
     cma_valid_until: dt.date
+
+
+class InstitutionOut(InstitutionCore):
     ownership: str
     third_party: bool
     district: str = Field(alias="district_id")

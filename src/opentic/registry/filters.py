@@ -11,21 +11,27 @@ from django.utils.translation import gettext_lazy as _
 from opentic.registry.models import District, Domain, Institution, InstitutionStatus, Ownership, SpatialUnit
 
 
-class InstitutionFilterForm(forms.Form):
-    q = forms.CharField(label=_("Name, credit code or CMA number"), required=False, max_length=100)
-    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", "—"), *InstitutionStatus.choices])
+class PlaceFilterForm(forms.Form):
+    """Where and in which domain: the filters the register list and the public finder share."""
+
     region = forms.ChoiceField(label=_("Region"), required=False)
     district = forms.ModelChoiceField(label=_("District"), required=False, queryset=District.objects.all(),
                                       empty_label="—")
     unit = forms.ModelChoiceField(label=_("Cluster, zone or base"), required=False,
                                   queryset=SpatialUnit.objects.all(), empty_label="—")
     domain = forms.ModelChoiceField(label=_("Domain"), required=False, queryset=Domain.objects.all(), empty_label="—")
-    ownership = forms.ChoiceField(label=_("Ownership"), required=False, choices=[("", "—"), *Ownership.choices])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         regions = District.objects.order_by().values_list("region", flat=True).distinct()
         self.fields["region"].choices = [("", "—"), *((r, r) for r in sorted(regions))]  # type: ignore[attr-defined]
+
+
+class InstitutionFilterForm(PlaceFilterForm):
+    q = forms.CharField(label=_("Name, credit code or CMA number"), required=False, max_length=100)
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", "—"), *InstitutionStatus.choices])
+    ownership = forms.ChoiceField(label=_("Ownership"), required=False, choices=[("", "—"), *Ownership.choices])
+    field_order = ["q", "status", "region", "district", "unit", "domain", "ownership"]
 
 
 def filter_institutions(queryset: QuerySet[Institution], data: dict[str, Any]) -> QuerySet[Institution]:
