@@ -222,7 +222,7 @@ def find(query: FinderQuery, day: dt.date | None = None) -> Result:
     lines = ScopeLine.objects.valid_on(day).filter(_line_filter(reading), institution__in=institutions.values("pk"))
     # One aggregate per institution, ranked here: the total and the page come from the same query.
     groups = sorted(
-        lines.order_by().values("institution").annotate(best=Max(_score(reading)), matched=Count("id"))
+        lines.order_by().values("institution").annotate(best=Max(_score(reading)), matched=Count("*"))
         .values_list("institution", "best", "matched"),
         key=lambda g: (-g[1], -g[2], g[0]),
     )
