@@ -36,3 +36,21 @@ def test_only_the_regulator_changes_status(world: World) -> None:
 def test_spatial_units_derive_from_district(world: World) -> None:
     assert "C3" in {u.code for u in world.lab_a.spatial_units()}
     assert set(Institution.objects.in_spatial_unit("C3")) == {world.lab_a}
+
+
+@pytest.mark.django_db
+def test_a_standard_is_replaced_only_by_the_regulator_naming_its_successor(world: World) -> None:
+    from opentic.core.models import AuditEvent
+    from opentic.registry.models import Standard
+
+    old = Standard.objects.get(code="GB 5009.12", year="2017")
+    new = Standard.objects.create(code="GB 5009.12", year="2023", compact="GB5009.12", title="新版")
+    with pytest.raises(PermissionDenied):
+        services.set_standard_status(world.a_admin, old, "replaced", "新版发布", new)
+    with pytest.raises(ValidationError, match="替代标准"):
+        services.set_standard_status(world.regulator, old, "replaced", "新版发布")
+    services.set_standard_status(world.regulator, old, "replaced", "新版发布", new)
+    old.refresh_from_db()
+    assert (old.status, old.replaced_by) == ("replaced", new)
+    event = AuditEvent.objects.get(entity="registry.Standard", entity_id=str(old.pk))
+    assert event.changes["status"] == ["current", "replaced"] and event.reason == "新版发布"

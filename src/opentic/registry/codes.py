@@ -36,7 +36,6 @@ def normalize_credit_code(value: str) -> str:
 # The 2-digit issuing-authority codes of CMA certificates: 00 is the national authority (CNCA),
 # 01–31 the provincial market regulators in the order of the national table (22 = Chongqing).
 CMA_AUTHORITIES = {f"{n:02d}" for n in range(32)}
-CHONGQING_AUTHORITY = "22"
 
 
 @dataclass(frozen=True)

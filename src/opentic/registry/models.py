@@ -342,9 +342,6 @@ class SignatoryAuthorization(models.Model):
     def __str__(self) -> str:
         return f"{self.staff_id}: {self.fields}"
 
-    def field_list(self) -> list[str]:
-        return [f.strip() for f in self.fields.replace(";", "；").split("；") if f.strip()]
-
 
 class InstrumentStatus(models.TextChoices):
     IN_SERVICE = "in_service", _("in service")
@@ -378,9 +375,6 @@ class Instrument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.asset_number})"
-
-    def calibration_overdue(self, day: dt.date | None = None) -> bool:
-        return self.calibration_due is not None and self.calibration_due < (day or timezone.localdate())
 
 
 class ImportBatch(models.Model):

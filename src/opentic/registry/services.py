@@ -12,8 +12,7 @@ from django.db import transaction
 
 from opentic.core import audit
 from opentic.core.models import User
-from opentic.core.permissions import require, require_regulator
-from opentic.registry.codes import CodeError, parse_standard_code
+from opentic.core.permissions import require_regulator
 from opentic.registry.models import (
     Institution,
     InstitutionStatus,
@@ -79,21 +78,6 @@ def set_standard_status(
         actor=actor, action="update", entity=standard,
         changes=audit.diff(before, {"status": status, "replaced_by": standard.replaced_by_id}), reason=reason,
     )
-    return standard
-
-
-def get_or_create_standard(actor: User | None, code: str, title: str = "") -> Standard:
-    """The catalogue entry for a code such as 'GB 5009.12-2017', created when new."""
-    require(transaction.get_connection().in_atomic_block, "must run inside a service transaction")
-    try:
-        parsed = parse_standard_code(code)
-    except CodeError as exc:
-        raise ValidationError({"standard": str(exc)}) from exc
-    standard, created = Standard.objects.get_or_create(
-        code=parsed.code, year=parsed.year, defaults={"title": title, "compact": parsed.compact}
-    )
-    if created:
-        audit.record(actor=actor, action="create", entity=standard, changes={"code": parsed.full, "title": title})
     return standard
 
 
