@@ -17,6 +17,7 @@ from django.test import Client
 from django.utils import timezone
 
 from opentic.core.models import Role, User
+from opentic.registry import tally
 from opentic.registry.models import (
     Institution,
     InstitutionStatus,
@@ -117,6 +118,7 @@ def world(db: None) -> World:
             ScopeLine(institution=lab_b, seq=1, field="食品", category="污染物", test_object=food, parameter=lead,
                       standard=gb268, valid_from=start),
         ])
+        tally.rebuild()
         Staff.objects.create(institution=lab_a, name="张伟", employee_no="E0001", person_key="k-a-1",
                              id_masked="5001**********1234")
         Staff.objects.create(institution=lab_b, name="李娜", employee_no="E0001", person_key="k-b-1",

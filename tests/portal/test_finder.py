@@ -3,7 +3,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from opentic.portal import finder
 from opentic.portal.finder import FinderError, FinderQuery, find, read_query
+from opentic.registry import demo, tally
 from opentic.registry.models import Institution, ScopeLine
 from tests.conftest import World, expire
 
@@ -52,6 +54,7 @@ def test_only_valid_institutions_and_lines(world: World) -> None:
     assert names(FinderQuery(q="铅")) == [world.lab_a.name]
     ScopeLine.objects.filter(institution=world.lab_a, parameter__name="铅").update(
         valid_until=timezone.localdate() - dt.timedelta(days=1))
+    tally.rebuild([world.lab_a.pk])
     assert names(FinderQuery(q="铅")) == []
     assert names(FinderQuery(q="镉")) == [world.lab_a.name]
     Institution.objects.filter(pk=world.lab_a.pk).update(cma_valid_until=timezone.localdate() - dt.timedelta(days=1))
@@ -77,3 +80,21 @@ def test_bad_paging_and_long_queries_are_refused(world: World) -> None:
 def test_empty_query_lists_valid_institutions_by_filter(world: World) -> None:
     result = find(FinderQuery(unit="C3"))
     assert result.total == 1 and result.hits[0].institution == world.lab_a
+
+
+QUERIES = ["铅", "镉", "大米", "食品", "GB 5009.12", "GB 5009.12-2017", "铅 GB 5009.12-2017", "铅 镉",
+           "HJ 700", "多元素", "混凝土", "抗压强度", "生活饮用水", "总大肠菌群 GB/T 5750.12-2023", "土壤 总汞"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("filters", [{}, {"region": "主城新区"}, {"unit": "C3"}, {"domain": "M8"}])
+def test_the_tally_ranks_exactly_as_the_lines_do(filters: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # The tally is a shortcut, never a different answer: every query, both ways, same hits in the same order.
+    demo.generate("tiny", seed=11, institutions=60)
+    answers = {q: [(h.institution.pk, h.score, h.matched) for page in (1, 2)
+                   for h in find(FinderQuery(q=q, page=page, **filters)).hits] for q in QUERIES}
+    assert sum(map(len, answers.values())) > 100
+    monkeypatch.setattr(finder, "_tally_plan", lambda reading, day: None)
+    for q in QUERIES:
+        assert [(h.institution.pk, h.score, h.matched) for page in (1, 2)
+                for h in find(FinderQuery(q=q, page=page, **filters)).hits] == answers[q], q

@@ -2,9 +2,9 @@ import pytest
 from stdnum.cn import uscc
 
 from opentic.core.models import User
-from opentic.registry import demo
+from opentic.registry import demo, tally
 from opentic.registry.codes import parse_cma_number
-from opentic.registry.models import Institution, ScopeLine, Staff
+from opentic.registry.models import Institution, ScopeLine, ScopeTally, Staff
 
 
 def snapshot() -> list[tuple[str, str, str, int]]:
@@ -23,6 +23,7 @@ def test_demo_data_is_deterministic_valid_and_realistic() -> None:
     assert User.objects.filter(username="lab1-admin", institution__isnull=False).exists()
     # every scope line points at a real standard from the catalogue
     assert not ScopeLine.objects.filter(standard__title="").exists()
+    assert tally.check() == [] and ScopeTally.objects.count() < ScopeLine.objects.count()
     with pytest.raises(ValueError, match="not empty"):
         demo.generate("tiny", seed=7)
     User.objects.all().delete()

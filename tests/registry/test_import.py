@@ -1,10 +1,15 @@
 """Imports are all or nothing, say exactly what is wrong, and change nothing the second time."""
 
+import datetime as dt
+
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from opentic.core.models import AuditEvent
 from opentic.core.tabular import write_csv, write_xlsx
+from opentic.portal.finder import FinderQuery, find
+from opentic.registry import tally
 from opentic.registry.models import ImportBatch, Institution, Instrument, ScopeLine, Staff, Standard
 from opentic.registry.sheets import SHEETS, export, run_import
 from tests.conftest import CODE_A, CODE_B, World
@@ -120,10 +125,25 @@ def test_scope_import_creates_catalogue_and_is_idempotent(world: World) -> None:
     changed = run_import(world.regulator, "scope", "s.xlsx", write_xlsx(headers("scope"), rows))
     assert (changed.updated, changed.unchanged) == (1, 3)
     assert ScopeLine.objects.get(institution=world.lab_a, seq=10).restriction == "只用第一法"
+    assert tally.check() == []
     event = AuditEvent.objects.filter(action="import", entity="registry.ScopeLine").last()
     assert event is not None and event.changes["updated"]["10"] == {"restriction": ["", "只用第一法"]}
     first = AuditEvent.objects.filter(action="import", entity="registry.ScopeLine").first()
     assert first is not None and first.changes["created"] == [10, 11, 12, 20]
+
+
+@pytest.mark.django_db
+def test_scope_import_keeps_the_finder_tally_exact(world: World) -> None:
+    # 糙米 is new to lab A; then its line expires: the finder follows both through the tally.
+    row = [CODE_A, 30, "食品", "污染物", "糙米", "镉", "GB 5009.15-2014", "", "", "", "2024-01-01", ""]
+    run_import(world.regulator, "scope", "s.csv", write_csv(headers("scope"), [row]))
+    assert [h.institution for h in find(FinderQuery(q="糙米")).hits] == [world.lab_a]
+    assert find(FinderQuery(q="镉")).hits[0].matched == 2
+    row[-1] = (timezone.localdate() - dt.timedelta(days=1)).isoformat()
+    run_import(world.regulator, "scope", "s.csv", write_csv(headers("scope"), [row]))
+    assert find(FinderQuery(q="糙米")).hits == []
+    assert find(FinderQuery(q="镉")).hits[0].matched == 1
+    assert tally.check() == []
 
 
 @pytest.mark.django_db

@@ -11,15 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from django.db.models import Case, Count, F, IntegerField, Max, Q, QuerySet, Value, When, Window
+from django.db.models import Case, Count, F, IntegerField, Max, Q, QuerySet, Sum, Value, When, Window
 from django.db.models.functions import Length, RowNumber, StrIndex
 from django.utils import timezone
 
 from opentic.core.hanzi import to_simplified
 from opentic.registry.codes import CodeError, compact_code, parse_standard_code
-from opentic.registry.models import Institution, Parameter, ScopeLine, Standard, TestObject
+from opentic.registry.models import Institution, Parameter, ScopeLine, ScopeTally, Standard, TestObject
 
 PAGE_SIZE = 20
 LINES_PER_HIT = 8
@@ -64,6 +64,7 @@ class Reading:
     objects: list[TestObject] = field(default_factory=list)
     object_ids_with_broader: set[int] = field(default_factory=set)
     free_text: str = ""
+    free_keys: dict[str, list[int]] = field(default_factory=dict)  # by tally dimension
 
     @property
     def empty(self) -> bool:
@@ -139,20 +140,27 @@ def read_query(q: str) -> Reading:
         reading.objects = _contained_names(TestObject, remaining)
         if not (reading.parameters or reading.objects or reading.standard_codes):
             reading.free_text = remaining
+            reading.free_keys = _free_text_keys(remaining)
     reading.object_ids_with_broader = _with_broader(reading.objects)
     return reading
 
 
+def _free_text_keys(text: str) -> dict[str, list[int]]:
+    """Free text resolved against the small catalogues, so scope lines are reached through their indexes."""
+    standards = Standard.objects.filter(Q(title__contains=text) | Q(compact__startswith=compact_code(text)))
+    return {
+        ScopeTally.Dimension.PARAMETER: list(Parameter.objects.filter(name__contains=text).values_list("pk", flat=1)),
+        ScopeTally.Dimension.OBJECT: list(TestObject.objects.filter(name__contains=text).values_list("pk", flat=True)),
+        ScopeTally.Dimension.STANDARD: list(standards.values_list("pk", flat=True)),
+    }
+
+
 def _line_filter(reading: Reading) -> Q:
     if reading.free_text:
-        # Resolved against the small catalogues first, so the scope lines are reached through their indexes.
-        t = reading.free_text
-        return (
-            Q(parameter__in=list(Parameter.objects.filter(name__contains=t).values_list("pk", flat=True)))
-            | Q(test_object__in=list(TestObject.objects.filter(name__contains=t).values_list("pk", flat=True)))
-            | Q(standard__in=list(Standard.objects.filter(
-                Q(title__contains=t) | Q(compact__startswith=compact_code(t))).values_list("pk", flat=True)))
-        )
+        keys = reading.free_keys
+        return (Q(parameter__in=keys[ScopeTally.Dimension.PARAMETER])
+                | Q(test_object__in=keys[ScopeTally.Dimension.OBJECT])
+                | Q(standard__in=keys[ScopeTally.Dimension.STANDARD]))
     # Asked for a standard and for what to test: a lab with the standard, or one that tests the same
     # thing by another method (ranked below), both answer the question.
     what = Q()
@@ -200,6 +208,68 @@ def institutions_for(query: FinderQuery, day: dt.date) -> QuerySet[Institution]:
     return institutions
 
 
+@dataclass
+class _TallyPlan:
+    dimension: str
+    keys: list[int]
+    score: Any
+
+
+def _tally_plan(reading: Reading, day: dt.date) -> _TallyPlan | None:
+    """The query as counts over one dimension of the tally, or None when it needs the lines themselves.
+
+    A query on one dimension (parameters, or objects, or standards) is answered from the tally; one that
+    combines an object with anything else is a conjunction the tally cannot answer, and is narrow anyway.
+    """
+    if reading.free_text:
+        used = [(dim, keys) for dim, keys in reading.free_keys.items() if keys]
+        return _TallyPlan(*used[0], Value(0)) if len(used) == 1 else None
+    if reading.objects:
+        if reading.parameters or reading.standard_codes:
+            return None
+        exact = [o.pk for o in reading.objects]
+        return _TallyPlan(ScopeTally.Dimension.OBJECT, sorted(reading.object_ids_with_broader),
+                          Case(When(key__in=exact, then=Value(SCORE_OBJECT_EXACT)), default=Value(0)))
+    if reading.parameters:
+        parameter_ids = [p.pk for p in reading.parameters]
+        score: Any = Value(SCORE_PARAMETER)
+        if reading.standard_codes:
+            # Which of these labs also hold the asked standard for these parameters: a narrow set of lines.
+            def holding(standards: list[Standard]) -> QuerySet[Any]:
+                return ScopeLine.objects.valid_on(day).filter(
+                    parameter__in=parameter_ids, standard__in=[s.pk for s in standards]).values("institution")
+
+            whens = [When(institution__in=holding(reading.standards_exact),
+                          then=Value(SCORE_PARAMETER + SCORE_STANDARD_EXACT))] if reading.standards_exact else []
+            whens.append(When(institution__in=holding(reading.standards_any_year),
+                              then=Value(SCORE_PARAMETER + SCORE_STANDARD_CODE)))
+            score = Case(*whens, default=Value(SCORE_PARAMETER))
+        return _TallyPlan(ScopeTally.Dimension.PARAMETER, parameter_ids, score)
+    exact_ids = [s.pk for s in reading.standards_exact]
+    return _TallyPlan(ScopeTally.Dimension.STANDARD, [s.pk for s in reading.standards_any_year],
+                      Case(When(key__in=exact_ids, then=Value(SCORE_STANDARD_EXACT)),
+                           default=Value(SCORE_STANDARD_CODE)))
+
+
+def _ranked_groups(reading: Reading, day: dt.date, institutions: QuerySet[Institution],
+                   lines: QuerySet[ScopeLine]) -> QuerySet[Any]:
+    """(institution, best, matched, total) in rank order: the database ranks, counts and pages at once."""
+    plan = _tally_plan(reading, day)
+    groups: QuerySet[Any]
+    if plan is None:
+        groups = lines.order_by().values("institution").annotate(best=Max(_score(reading)), matched=Count("*"))
+    else:
+        groups = (
+            ScopeTally.objects.valid_on(day)
+            .filter(dimension=plan.dimension, key__in=plan.keys, institution__in=institutions.values("pk"))
+            .order_by().values("institution")
+            .annotate(best=Max(plan.score, output_field=IntegerField()), matched=Sum("lines"))
+        )
+    return (groups.annotate(total=Window(Count("*")))
+            .order_by("-best", "-matched", "institution")
+            .values_list("institution", "best", "matched", "total"))
+
+
 def find(query: FinderQuery, day: dt.date | None = None) -> Result:
     if query.page < 1 or query.page > 1000:
         raise FinderError("页码应在 1 到 1000 之间")
@@ -220,16 +290,11 @@ def find(query: FinderQuery, day: dt.date | None = None) -> Result:
         return Result(query, reading, hits, total, query.page, -(-total // PAGE_SIZE))
 
     lines = ScopeLine.objects.valid_on(day).filter(_line_filter(reading), institution__in=institutions.values("pk"))
-    # One aggregate per institution, ranked here: the total and the page come from the same query.
-    groups = sorted(
-        lines.order_by().values("institution").annotate(best=Max(_score(reading)), matched=Count("*"))
-        .values_list("institution", "best", "matched"),
-        key=lambda g: (-g[1], -g[2], g[0]),
-    )
-    total = len(groups)
-    page_rows = groups[offset:offset + PAGE_SIZE]
+    ranked = _ranked_groups(reading, day, institutions, lines)
+    page_rows = list(ranked[offset:offset + PAGE_SIZE])
+    total = page_rows[0][3] if page_rows else (ranked.count() if offset else 0)
     by_id = Institution.objects.select_related("district").in_bulk([g[0] for g in page_rows])
-    hits = [Hit(by_id[pk], best, matched) for pk, best, matched in page_rows]
+    hits = [Hit(by_id[pk], best, matched) for pk, best, matched, _ in page_rows]
     if hits:
         # The database keeps the best LINES_PER_HIT lines of each institution on the page.
         shown = (

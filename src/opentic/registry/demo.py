@@ -24,6 +24,7 @@ from stdnum.cn import ric, uscc
 from opentic.core import audit
 from opentic.core.bulk import insert_rows
 from opentic.core.models import Role, User
+from opentic.registry import tally
 from opentic.registry.codes import mask_resident_id, parse_standard_code
 from opentic.registry.models import (
     District,
@@ -312,6 +313,7 @@ def generate(scale: str = "chongqing", seed: int = 2023, today: dt.date | None =
     summary.scope_lines = insert_rows(
         ScopeLine, ["institution_id", "seq", "field", "category", "test_object_id", "parameter_id",
                     "standard_id", "restriction", "note", "valid_from", "valid_until"], scope_rows())
+    tally.rebuild()
 
     if params.staff_per_institution:
         summary.staff = _staff(rng, created, params.staff_per_institution, today)

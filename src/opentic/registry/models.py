@@ -252,9 +252,13 @@ class Parameter(models.Model):
         return self.name
 
 
+def valid_on_q(day: dt.date) -> Q:
+    return Q(valid_from__lte=day) & (Q(valid_until__isnull=True) | Q(valid_until__gte=day))
+
+
 class ScopeLineQuerySet(models.QuerySet["ScopeLine"]):
     def valid_on(self, day: dt.date) -> ScopeLineQuerySet:
-        return self.filter(Q(valid_from__lte=day), Q(valid_until__isnull=True) | Q(valid_until__gte=day))
+        return self.filter(valid_on_q(day))
 
 
 class ScopeLine(models.Model):
@@ -294,6 +298,44 @@ class ScopeLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.test_object} · {self.parameter} · {self.standard}"
+
+
+class ScopeTallyQuerySet(models.QuerySet["ScopeTally"]):
+    def valid_on(self, day: dt.date) -> ScopeTallyQuerySet:
+        return self.filter(valid_on_q(day))
+
+
+class ScopeTally(models.Model):
+    """How many of an institution's scope lines name one parameter, object or standard, per validity window.
+
+    Derived from ScopeLine and rebuilt by registry.tally whenever an institution's scope changes, never
+    edited by hand. The finder counts broad queries here: 铅 is 15 lines in a food lab but one row here,
+    because the lines of one certificate share their validity dates (docs/decisions/0008).
+    """
+
+    class Dimension(models.TextChoices):
+        PARAMETER = "p", _("parameter")
+        OBJECT = "o", _("object")
+        STANDARD = "s", _("standard or method")
+
+    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="+")
+    dimension = models.CharField(max_length=1, choices=Dimension.choices)
+    key = models.PositiveIntegerField()  # the id of the parameter, object or standard
+    valid_from = models.DateField()
+    valid_until = models.DateField(null=True)
+    lines = models.PositiveIntegerField()
+
+    objects = ScopeTallyQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["dimension", "key"], name="scope_tally_key",
+                         include=["institution", "valid_from", "valid_until", "lines"]),
+            models.Index(fields=["institution"], name="scope_tally_institution"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.institution_id} {self.dimension}{self.key}: {self.lines}"
 
 
 # ---------------------------------------------------------------- staff and instruments

@@ -15,6 +15,7 @@ from opentic.core import audit
 from opentic.core.models import User
 from opentic.core.permissions import is_regulator, require
 from opentic.core.tabular import TableError, read_table, write_csv, write_xlsx
+from opentic.registry import tally
 from opentic.registry.codes import CodeError, mask_resident_id, parse_standard_code, resident_id_key
 from opentic.registry.importing import (
     INSTRUMENT_STATUS_ZH,
@@ -255,6 +256,8 @@ def import_scope(ctx: Context, rows: list[Row]) -> ImportResult:
         }
     result = ImportResult("scope", len(rows))
     changes = upsert(ScopeLine, existing, incoming, result)
+    if changes:
+        tally.rebuild(institution_ids)
     audit_by_institution(ctx, "registry.ScopeLine", changes)
     return result
 
