@@ -148,9 +148,11 @@ def read_query(q: str) -> Reading:
 def _free_text_keys(text: str) -> dict[str, list[int]]:
     """Free text resolved against the small catalogues, so scope lines are reached through their indexes."""
     standards = Standard.objects.filter(Q(title__contains=text) | Q(compact__startswith=compact_code(text)))
+    parameters = Parameter.objects.filter(name__contains=text)
+    objects = TestObject.objects.filter(name__contains=text)
     return {
-        ScopeTally.Dimension.PARAMETER: list(Parameter.objects.filter(name__contains=text).values_list("pk", flat=1)),
-        ScopeTally.Dimension.OBJECT: list(TestObject.objects.filter(name__contains=text).values_list("pk", flat=True)),
+        ScopeTally.Dimension.PARAMETER: list(parameters.values_list("pk", flat=True)),
+        ScopeTally.Dimension.OBJECT: list(objects.values_list("pk", flat=True)),
         ScopeTally.Dimension.STANDARD: list(standards.values_list("pk", flat=True)),
     }
 
