@@ -1,0 +1,78 @@
+"""Signed notes, checkpoints and cosignatures.
+
+Known answers: the example key and note of golang.org/x/mod/sumdb/note (the reference implementation
+of c2sp.org/signed-note) and the verifier-key example of the C2SP signed-note specification. Ed25519
+is deterministic, so signing the same text with the same key must give the same bytes.
+"""
+
+import pytest
+
+from opentic.ledger.note import (
+    COSIGNATURE_V1,
+    Checkpoint,
+    NoteError,
+    Signer,
+    Verifier,
+    cosign,
+    format_note,
+    open_checkpoint,
+    sign,
+    verify_cosignature,
+    verify_note,
+)
+
+GO_SKEY = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
+GO_VKEY = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+GO_TEXT = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n"
+GO_NOTE = GO_TEXT + "\n\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
+SPEC_VKEY = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"
+SPEC_NOTE = ("This is an example message.\n\n\u2014 example.com/foo Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7"
+             "Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n")
+
+
+def test_the_reference_note_is_reproduced_byte_for_byte() -> None:
+    signer = Signer.parse(GO_SKEY)
+    assert signer.skey == GO_SKEY and signer.verifier.vkey == GO_VKEY
+    assert format_note(GO_TEXT, [sign(GO_TEXT, signer)]) == GO_NOTE
+    assert verify_note(GO_NOTE, Verifier.parse(GO_VKEY)) == GO_TEXT
+    assert verify_note(SPEC_NOTE, Verifier.parse(SPEC_VKEY)) == "This is an example message.\n"
+
+
+def test_altered_notes_and_wrong_keys_are_refused() -> None:
+    verifier = Verifier.parse(GO_VKEY)
+    with pytest.raises(NoteError, match="does not verify"):
+        verify_note(GO_NOTE.replace("problem is", "problem was"), verifier)
+    with pytest.raises(NoteError, match="not signed by"):
+        verify_note(GO_NOTE, Verifier.parse(SPEC_VKEY))
+    for bad in ["", GO_TEXT, GO_TEXT + "\n", GO_TEXT + "\nno dash here\n", GO_TEXT.replace("\n", "\r\n") + GO_NOTE]:
+        with pytest.raises(NoteError):
+            verify_note(bad, verifier)
+    with pytest.raises(NoteError, match="key ID"):
+        Verifier.parse(GO_VKEY.replace("c74f20a3", "c74f20a4"))
+
+
+def test_checkpoints_round_trip_and_are_bound_to_their_origin() -> None:
+    signer = Signer.generate("ledger.opentic.example/2026")
+    checkpoint = Checkpoint("ledger.opentic.example/2026", 12345, bytes(range(32)))
+    note = format_note(checkpoint.body, [sign(checkpoint.body, signer)])
+    assert note.splitlines()[:3] == ["ledger.opentic.example/2026", "12345", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="]
+    assert open_checkpoint(note, signer.verifier, "ledger.opentic.example/2026") == checkpoint
+    with pytest.raises(NoteError, match="expected"):
+        open_checkpoint(note, signer.verifier, "ledger.opentic.example/2025")
+    for body in ["o\n012\nAAAA\n", "o\n12\n", "o\n-1\n" + checkpoint.body.split("\n")[2] + "\n"]:
+        with pytest.raises(NoteError):
+            Checkpoint.parse(body)
+
+
+def test_witness_cosignatures() -> None:
+    log = Signer.generate("ledger.opentic.example/2026")
+    witness = Signer.generate("witness.sc.example/w1", COSIGNATURE_V1)
+    body = Checkpoint("ledger.opentic.example/2026", 7, bytes(32)).body
+    note = format_note(body, [sign(body, log), cosign(body, witness, 1_790_000_000)])
+    assert verify_cosignature(note, witness.verifier) == 1_790_000_000
+    assert verify_note(note, log.verifier) == body
+    forged = format_note(body.replace("\n7\n", "\n8\n"), [cosign(body, witness, 1_790_000_000)])
+    with pytest.raises(NoteError):
+        verify_cosignature(forged, witness.verifier)
+    with pytest.raises(NoteError, match="cosignature"):
+        cosign(body, log, 1)
