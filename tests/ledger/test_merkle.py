@@ -55,7 +55,7 @@ SUBTREE = list_subtrees(LEAVES)
 
 
 def test_roots_match_the_reference_for_every_size() -> None:
-    assert EMPTY_ROOT == ROOTS[0]
+    assert ROOTS[0] == EMPTY_ROOT
     for n in range(len(LEAVES) + 1):
         assert root_of(LEAVES[:n]) == ROOTS[n], n
 

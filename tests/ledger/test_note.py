@@ -24,7 +24,8 @@ from opentic.ledger.note import (
 GO_SKEY = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
 GO_VKEY = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
 GO_TEXT = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n"
-GO_NOTE = GO_TEXT + "\n\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
+GO_NOTE = GO_TEXT + ("\n\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngo"
+                     "tpRZb6KE6RyyBwJnAM=\n")
 SPEC_VKEY = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"
 SPEC_NOTE = ("This is an example message.\n\n\u2014 example.com/foo Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7"
              "Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n")
@@ -55,7 +56,8 @@ def test_checkpoints_round_trip_and_are_bound_to_their_origin() -> None:
     signer = Signer.generate("ledger.opentic.example/2026")
     checkpoint = Checkpoint("ledger.opentic.example/2026", 12345, bytes(range(32)))
     note = format_note(checkpoint.body, [sign(checkpoint.body, signer)])
-    assert note.splitlines()[:3] == ["ledger.opentic.example/2026", "12345", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="]
+    root_line = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+    assert note.splitlines()[:3] == ["ledger.opentic.example/2026", "12345", root_line]
     assert open_checkpoint(note, signer.verifier, "ledger.opentic.example/2026") == checkpoint
     with pytest.raises(NoteError, match="expected"):
         open_checkpoint(note, signer.verifier, "ledger.opentic.example/2025")
