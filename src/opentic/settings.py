@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "opentic.core",
     "opentic.registry",
     "opentic.portal",
+    "opentic.ledger",
 ]
 
 MIDDLEWARE = [
@@ -159,3 +160,11 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+# The report ledger (docs/decisions/0009). The log key signs checkpoints; by default it is generated into
+# DATA_DIR/ledger.key on first use. Witnesses are verifier keys (name+id+key), comma-separated.
+OPENTIC_LEDGER_ORIGIN = os.environ.get("OPENTIC_LEDGER_ORIGIN", "ledger.opentic.cq.example")
+OPENTIC_LEDGER_KEY = os.environ.get("OPENTIC_LEDGER_KEY", "")
+OPENTIC_LEDGER_WITNESSES = [k for k in os.environ.get("OPENTIC_LEDGER_WITNESSES", "").split(",") if k]
+OPENTIC_LEDGER_BATCH_SECONDS = float(os.environ.get("OPENTIC_LEDGER_BATCH_SECONDS", "0.1"))
+OPENTIC_PUBLIC_URL = os.environ.get("OPENTIC_PUBLIC_URL", "http://127.0.0.1:8000")

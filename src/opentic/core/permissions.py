@@ -31,6 +31,16 @@ def can_manage_staff_and_instruments(user: Any, institution_id: int | None) -> b
     )
 
 
+def can_register_reports(user: Any, institution_id: int | None) -> bool:
+    """Registering a report in the ledger: the institution's signatories and its administrator."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and institution_id is not None
+        and user.institution_id == institution_id
+        and (user.has_role(Role.SIGNATORY) or user.has_role(Role.INSTITUTION_ADMIN))
+    )
+
+
 def require(allowed: bool, message: str = "") -> None:
     if not allowed:
         raise PermissionDenied(message or "没有权限")

@@ -1,0 +1,126 @@
+"""The report ledger: one append-only Merkle log per year, stored as entries, tiles and checkpoints.
+
+Rows here are written only by the sequencer (`sequencer.py`), inside the transaction that signs the
+checkpoint covering them, and never updated afterwards except the growing partial tiles and the log head.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from opentic.registry.models import Institution
+
+
+class Log(models.Model):
+    """One shard of the ledger: a tree of its own, with its own origin line, for one calendar year."""
+
+    origin = models.CharField(max_length=200, unique=True)
+    year = models.PositiveSmallIntegerField(unique=True)
+    size = models.BigIntegerField(default=0)
+    root = models.BinaryField(max_length=32)
+    checkpoint = models.TextField(blank=True)  # the latest signed checkpoint note
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("ledger log")
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return f"{self.origin} ({self.size})"
+
+
+class Entry(models.Model):
+    """One event of one report (issued, amended, withdrawn), as sequenced into a log."""
+
+    log = models.ForeignKey(Log, on_delete=models.PROTECT, related_name="entries")
+    index = models.BigIntegerField()
+    leaf_hash = models.BinaryField(max_length=32)
+    data = models.BinaryField()  # the canonical entry bytes (entry.py)
+    institution = models.CharField(max_length=18)  # credit code as in the entry
+    report = models.CharField(max_length=64)  # commitment to the report number
+    pdf = models.CharField(max_length=64)
+    event = models.CharField(max_length=10)
+    replaces = models.CharField(max_length=64, blank=True)
+    claimed_at = models.DateTimeField()
+    sequenced_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+        constraints = [
+            models.UniqueConstraint(fields=["log", "index"], name="ledger_entry_index"),
+            # The same entry submitted twice (a retry after a crash) is sequenced once.
+            models.UniqueConstraint(fields=["log", "leaf_hash"], name="ledger_entry_once"),
+        ]
+        indexes = [models.Index(fields=["report"]), models.Index(fields=["pdf"]),
+                   models.Index(fields=["replaces"])]
+
+    def __str__(self) -> str:
+        return f"{self.log.origin} #{self.index} {self.event}"
+
+
+class Tile(models.Model):
+    """A tile of the tree (c2sp.org/tlog-tiles); the last one of each level grows until full."""
+
+    log = models.ForeignKey(Log, on_delete=models.PROTECT, related_name="tiles")
+    level = models.PositiveSmallIntegerField()
+    index = models.BigIntegerField()
+    data = models.BinaryField(max_length=8192)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["log", "level", "index"], name="ledger_tile_key")]
+
+    def __str__(self) -> str:
+        return f"{self.log_id} {self.level}/{self.index} ({len(self.data) // 32})"
+
+
+class Checkpoint(models.Model):
+    """Every checkpoint the log ever signed, so a monitor or a test can check each against the next."""
+
+    log = models.ForeignKey(Log, on_delete=models.PROTECT, related_name="checkpoints")
+    size = models.BigIntegerField()
+    root = models.BinaryField(max_length=32)
+    note = models.TextField()
+    signed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["log", "size"], name="ledger_checkpoint_size")]
+        ordering = ["log", "size"]
+
+    def __str__(self) -> str:
+        return f"{self.log.origin} @{self.size}"
+
+
+class Cosignature(models.Model):
+    """A witness's statement that it checked a checkpoint consistent with all it saw before."""
+
+    checkpoint = models.ForeignKey(Checkpoint, on_delete=models.CASCADE, related_name="cosignatures")
+    witness = models.CharField(max_length=200)
+    line = models.TextField()  # the signature line, to append to the checkpoint note
+    timestamp = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["checkpoint", "witness"], name="ledger_cosignature_once")]
+
+    def __str__(self) -> str:
+        return f"{self.witness} on {self.checkpoint}"
+
+
+class NotAccepted(models.Model):
+    """A period in which the regulator did not accept an institution's results (失信)."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="not_accepted")
+    start = models.DateTimeField(_("from"))
+    end = models.DateTimeField(_("until"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=500)
+    decided_by = models.CharField(_("decided by"), max_length=150)
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("results not accepted")
+        verbose_name_plural = _("results not accepted")
+        ordering = ["institution", "start"]
+
+    def __str__(self) -> str:
+        return f"{self.institution}: {self.start:%Y-%m-%d} – {self.end or ''}"

@@ -1,0 +1,177 @@
+"""Registering report events in the ledger, and telling anyone what a report's ledger record says."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from urllib.parse import parse_qs, urlencode, urlparse
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from opentic.core import audit
+from opentic.core.models import User
+from opentic.core.permissions import can_register_reports, require, require_regulator
+from opentic.registry.models import Institution
+
+from . import entry as entries
+from . import sequencer
+from .models import Entry, NotAccepted
+
+# A registration claiming an issue time this much older than its sequencing is shown as late: a report
+# should be registered when it is issued, not backdated.
+LATE_AFTER = dt.timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    number: str
+    code: str
+    index: int
+    origin: str
+    proof: str  # the proof file (c2sp.org/tlog-proof), for offline checks
+    url: str  # the verification link for the QR code
+
+
+def verification_url(credit_code: str, number: str, code: str) -> str:
+    return f"{settings.OPENTIC_PUBLIC_URL}/verify/?" + urlencode({"i": credit_code, "n": number, "c": code})
+
+
+def parse_verification_url(url: str) -> tuple[str, str, str]:
+    query = parse_qs(urlparse(url).query)
+    try:
+        return query["i"][0], query["n"][0], query["c"][0]
+    except (KeyError, IndexError) as exc:
+        raise ValidationError("不是 OpenTIC 报告验证链接") from exc
+
+
+def register_report(actor: User, institution: Institution, number: str, pdf: bytes, *, event: str = "issued",
+                    code: str | None = None, replaces: tuple[str, str] | None = None,
+                    issued_at: dt.datetime | None = None) -> Receipt:
+    """Register a report's issue, amendment (naming the number and code it replaces) or withdrawal.
+
+    Returns when the entry is under a signed checkpoint, with the proof file that shows it.
+    """
+    require(can_register_reports(actor, institution.pk), "只有本机构的授权签字人或管理员可以登记报告")
+    number = (number or "").strip()
+    if not number or len(number) > 60:
+        raise ValidationError({"number": "报告编号为 1 到 60 个字符"})
+    if not pdf.startswith(b"%PDF-"):
+        raise ValidationError({"pdf": "不是 PDF 文件"})
+    code = code or entries.new_code()
+    issued_at = (issued_at or timezone.now()).astimezone(dt.UTC).replace(microsecond=0)
+    try:
+        item = entries.Entry(
+            institution=institution.credit_code, report=entries.commitment(institution.credit_code, number, code),
+            pdf=entries.pdf_hash(pdf, code), event=event,
+            replaces=entries.commitment(institution.credit_code, *replaces) if replaces else "", time=issued_at)
+    except entries.EntryError as exc:
+        raise ValidationError(str(exc)) from exc
+    if replaces and not Entry.objects.filter(report=item.replaces).exists():
+        raise ValidationError({"replaces": "被替代的报告不在账本中"})
+    result = sequencer.register(item)
+    path = sequencer.proof_for(result.entry, result.checkpoint)
+    proof = entries.ProofFile(number, code, item, result.entry.index, path, result.checkpoint.note)
+    with transaction.atomic():
+        audit.record(actor=actor, action=f"ledger.{event}", entity="ledger.Entry",
+                     entity_id=f"{result.entry.log.origin}#{result.entry.index}", institution_id=institution.pk,
+                     changes={"report": item.report, "event": event, "new": result.new})
+    return Receipt(number, code, result.entry.index, result.entry.log.origin, proof.encode(),
+                   verification_url(institution.credit_code, number, code))
+
+
+@transaction.atomic
+def declare_not_accepted(actor: User, institution: Institution, start: dt.datetime, end: dt.datetime | None,
+                         reason: str) -> NotAccepted:
+    """The regulator stops accepting an institution's results (失信) for a period."""
+    require_regulator(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "必须填写理由"})
+    if end is not None and end <= start:
+        raise ValidationError({"end": "结束时间应晚于开始时间"})
+    period = NotAccepted.objects.create(institution=institution, start=start, end=end, reason=reason,
+                                        decided_by=actor.get_username())
+    audit.record(actor=actor, action="not-accepted", entity=period, institution_id=institution.pk,
+                 changes={"start": start, "end": end}, reason=reason)
+    return period
+
+
+# ---------------------------------------------------------------- verification
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: str  # genuine | altered | unknown | superseded | withdrawn
+    message: str
+    entry: Entry | None = None
+    superseded_by: Entry | None = None
+    withdrawn: Entry | None = None
+    not_accepted: NotAccepted | None = None
+    late: bool = False
+
+    @property
+    def trusted(self) -> bool:
+        return self.status == "genuine" and self.not_accepted is None
+
+
+MESSAGES = {
+    "genuine": "真实有效:报告与账本登记一致,未被篡改",
+    "altered": "报告已被篡改:文件与账本登记的不一致",
+    "unknown": "账本中没有这份报告:可能是伪造的",
+    "superseded": "报告已被更正报告替代",
+    "withdrawn": "报告已被撤回",
+}
+
+
+def verify_report(credit_code: str, number: str, code: str, pdf: bytes | None = None) -> Verdict:
+    """What the ledger says of a report known by its number and verification code (and, optionally, its PDF).
+
+    Without the code nothing can be looked up: a report number alone reveals nothing.
+    """
+    try:
+        report = entries.commitment(credit_code, number.strip(), code.strip())
+    except entries.EntryError:
+        return Verdict("unknown", MESSAGES["unknown"])
+    issued = Entry.objects.filter(report=report).exclude(event="withdrawn").select_related("log").order_by(
+        "sequenced_at", "index").first()
+    if issued is None:
+        return Verdict("unknown", MESSAGES["unknown"])
+    late = issued.sequenced_at - issued.claimed_at > LATE_AFTER
+    not_accepted = NotAccepted.objects.filter(
+        institution__credit_code=credit_code, start__lte=issued.claimed_at).exclude(
+        end__lte=issued.claimed_at).first()
+    verdict = Verdict("genuine", MESSAGES["genuine"], entry=issued, late=late, not_accepted=not_accepted)
+    if pdf is not None and entries.pdf_hash(pdf, code.strip()) != issued.pdf:
+        return replace(verdict, status="altered", message=MESSAGES["altered"])
+    withdrawn = Entry.objects.filter(report=report, event="withdrawn").first()
+    if withdrawn:
+        return replace(verdict, status="withdrawn", message=MESSAGES["withdrawn"], withdrawn=withdrawn)
+    successor = Entry.objects.filter(replaces=report).order_by("sequenced_at").first()
+    if successor:
+        return replace(verdict, status="superseded", message=MESSAGES["superseded"], superseded_by=successor)
+    return verdict
+
+
+def read_pdf_link(pdf: bytes) -> tuple[str, str, str]:
+    """The verification link a report PDF carries in its metadata (/OpenTICVerify)."""
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        info: dict[str, object] = dict(PdfReader(io.BytesIO(pdf)).metadata or {})
+    except (PdfReadError, ValueError, OSError) as exc:
+        raise ValidationError("无法读取 PDF 文件") from exc
+    link = info.get("/OpenTICVerify")
+    if not link:
+        raise ValidationError("PDF 中没有 OpenTIC 验证信息:请扫描报告上的二维码,或输入报告编号和验证码")
+    return parse_verification_url(str(link))
+
+
+def verify_pdf(pdf: bytes) -> Verdict:
+    credit_code, number, code = read_pdf_link(pdf)
+    return verify_report(credit_code, number, code, pdf)
