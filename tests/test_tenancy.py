@@ -45,7 +45,27 @@ MATRIX = [
      {"anonymous": 401}),
     ("api export institutions", "get", "/api/registry/exports/institutions", REGULATORS,
      {"anonymous": 401, "*": 403}),
+    ("verify page", "get", "/verify/", set(PERSONAS), None),
+    ("verify page by QR link", "get", "/verify/?i=91500116MA5U7K3T2R&n=X-1&c=AAAAAAAAAAAAAAAAAAAAAA", set(PERSONAS),
+     None),
+    ("ledger key", "get", "/ledger/key", set(PERSONAS), None),
+    ("api verify", "get", "/api/public/verify?i=91500116MA5U7K3T2R&n=X-1&c=AAAAAAAAAAAAAAAAAAAAAA", set(PERSONAS),
+     None),
+    ("admin ledger entries", "get", "/admin/ledger/entry/", {"platform_admin"}, {"*": 302}),
 ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_only_an_institutions_signatories_and_admin_register_its_reports(world: World, persona: str) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from opentic.ledger.samples import sample_pdf
+
+    pdf = SimpleUploadedFile("r.pdf", sample_pdf("http://x/verify/", ["r"]), content_type="application/pdf")
+    response = world.client(persona).post("/api/ledger/reports", {"number": f"{persona}-1", "pdf": pdf})
+    expected = {"a_signatory": 201, "a_admin": 201, "b_admin": 201, "anonymous": 401}.get(persona, 403)
+    assert response.status_code == expected, (persona, response.content)
 
 
 @pytest.mark.django_db

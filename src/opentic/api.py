@@ -6,18 +6,22 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
+from opentic.ledger.api import public_router as ledger_public_router
+from opentic.ledger.api import router as ledger_router
 from opentic.portal.api import router as public_router
 from opentic.registry.api import router as registry_router
 
 api = NinjaAPI(
     title="OpenTIC API",
     version="1",
-    description="The Chongqing inspection and testing platform: the register and the public lab finder.",
+    description="The Chongqing inspection and testing platform: register, public lab finder, report ledger.",
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
 api.add_router("/public", public_router)
 api.add_router("/registry", registry_router)
+api.add_router("/public", ledger_public_router)
+api.add_router("/ledger", ledger_router)
 
 
 @api.exception_handler(PermissionDenied)

@@ -4,15 +4,18 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
 from opentic.api import api
+from opentic.ledger.urls import log_urlpatterns
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include((log_urlpatterns, "log"))),
 ]
 urlpatterns += i18n_patterns(
     path("", include("opentic.core.urls")),
     path("registry/", include("opentic.registry.urls")),
     path("", include("opentic.portal.urls")),
+    path("", include("opentic.ledger.urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

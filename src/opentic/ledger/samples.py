@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 
 from pypdf import PdfWriter
-from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+from pypdf.generic import ContentStream, DictionaryObject, NameObject
 
 
 def _pdf_text(text: str) -> bytes:
@@ -23,8 +23,8 @@ def sample_pdf(link: str, lines: list[str]) -> bytes:
                              NameObject("/BaseFont"): NameObject("/Helvetica")})
     page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): DictionaryObject(
         {NameObject("/F1"): font})})
-    stream = DecodedStreamObject()
     body = b"BT /F1 11 Tf 72 770 Td 14 TL " + b" ".join(b"(" + _pdf_text(line) + b") '" for line in lines) + b" ET"
+    stream = ContentStream(None, writer)
     stream.set_data(body)
     page.replace_contents(stream)
     writer.add_metadata({"/Title": lines[0] if lines else "report", "/OpenTICVerify": link})

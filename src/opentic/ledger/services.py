@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from opentic.core import audit
 from opentic.core.models import User
@@ -105,7 +107,7 @@ def declare_not_accepted(actor: User, institution: Institution, start: dt.dateti
 @dataclass(frozen=True)
 class Verdict:
     status: str  # genuine | altered | unknown | superseded | withdrawn
-    message: str
+    message: Any
     entry: Entry | None = None
     superseded_by: Entry | None = None
     withdrawn: Entry | None = None
@@ -118,11 +120,11 @@ class Verdict:
 
 
 MESSAGES = {
-    "genuine": "真实有效:报告与账本登记一致,未被篡改",
-    "altered": "报告已被篡改:文件与账本登记的不一致",
-    "unknown": "账本中没有这份报告:可能是伪造的",
-    "superseded": "报告已被更正报告替代",
-    "withdrawn": "报告已被撤回",
+    "genuine": _("Genuine: the report matches its registration in the ledger and has not been altered."),
+    "altered": _("Altered: this file differs from the report registered in the ledger."),
+    "unknown": _("Unknown: the ledger holds no such report. It may be forged."),
+    "superseded": _("Superseded: an amended report replaces this one."),
+    "withdrawn": _("Withdrawn: the institution has withdrawn this report."),
 }
 
 

@@ -1,0 +1,143 @@
+"""The log over HTTP (c2sp.org/tlog-tiles: checkpoint, tiles, entry bundles), witness cosignatures, and
+the public verification page."""
+
+from __future__ import annotations
+
+import struct
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from opentic.portal.views import rate_limited, too_many
+
+from . import services
+from .forms import VerifyForm
+from .keys import log_verifier, witnesses
+from .merkle import HASH_SIZE
+from .models import Checkpoint, Cosignature, Entry, Log, Tile
+from .note import NoteError, format_note, parse_note, verify_cosignature
+from .tiles import WIDTH, parse_tile_path
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+MAX_UPLOAD = 20 * 1024 * 1024
+
+
+def _text(body: str, cache: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/plain; charset=utf-8")
+    response["Cache-Control"] = cache
+    return response
+
+
+@require_GET
+def key(request: HttpRequest) -> HttpResponse:
+    """The log's verifier key, to pin in offline verifiers, witnesses and monitors."""
+    return _text(log_verifier().vkey + "\n", "public, max-age=3600")
+
+
+def cosigned_note(checkpoint: Checkpoint) -> str:
+    text, signatures = parse_note(checkpoint.note)
+    cosigned = [parse_note(text + "\n" + c.line)[1][0] for c in checkpoint.cosignatures.order_by("witness")]
+    return format_note(text, signatures + cosigned)
+
+
+@require_GET
+def checkpoint(request: HttpRequest, year: int) -> HttpResponse:
+    log = get_object_or_404(Log, year=year)
+    latest = Checkpoint.objects.filter(log=log, size=log.size).first()
+    if latest is None:
+        raise Http404
+    return _text(cosigned_note(latest), "no-cache, max-age=2")
+
+
+@require_GET
+def tile(request: HttpRequest, year: int, path: str) -> HttpResponse:
+    try:
+        level, index, width = parse_tile_path("tile/" + path)
+    except ValueError:
+        return HttpResponseBadRequest("not a tile path")
+    log = get_object_or_404(Log, year=year)
+    # Only tiles of published trees: the partial width must not pass the current tree.
+    first = index * WIDTH
+    if level == "entries":
+        if first + width > log.size:
+            raise Http404
+        rows = Entry.objects.filter(log=log, index__gte=first, index__lt=first + width).order_by("index")
+        datas = [bytes(e.data) for e in rows.only("data")]
+        body = b"".join(struct.pack(">H", len(d)) + d for d in datas)
+    else:
+        assert isinstance(level, int)
+        if (first + width) << (8 * level) > log.size:
+            raise Http404
+        row = Tile.objects.filter(log=log, level=level, index=index).first()
+        if row is None or len(row.data) < width * HASH_SIZE:
+            raise Http404
+        body = bytes(row.data)[:width * HASH_SIZE]
+    response = HttpResponse(body, content_type="application/octet-stream")
+    response["Cache-Control"] = IMMUTABLE
+    return response
+
+
+@csrf_exempt
+@require_POST
+def cosign(request: HttpRequest, year: int) -> HttpResponse:
+    """A witness posts its cosigned checkpoint; kept when a configured witness's cosignature verifies."""
+    log = get_object_or_404(Log, year=year)
+    note = request.body.decode("utf-8", "replace")
+    try:
+        text, signatures = parse_note(note)
+    except NoteError as exc:
+        return HttpResponseBadRequest(str(exc))
+    checkpoint_row = Checkpoint.objects.filter(log=log, note__startswith=text).first()
+    if checkpoint_row is None or not checkpoint_row.note.startswith(text + "\n"):
+        return HttpResponseBadRequest("not a checkpoint of this log")
+    kept = []
+    for witness in witnesses():
+        try:
+            timestamp = verify_cosignature(note, witness)
+        except NoteError:
+            continue
+        line = next(s.line for s in signatures if s.name == witness.name and s.id == witness.id)
+        try:
+            with transaction.atomic():
+                Cosignature.objects.create(checkpoint=checkpoint_row, witness=witness.name, line=line,
+                                           timestamp=timestamp)
+        except IntegrityError:
+            pass  # already cosigned
+        kept.append(witness.name)
+    if not kept:
+        return HttpResponseBadRequest("no cosignature from a configured witness verifies")
+    return _text("\n".join(kept) + "\n", "no-store")
+
+
+def verify(request: HttpRequest) -> HttpResponse:
+    """Anyone: scan the QR code (its link lands here) or upload the PDF."""
+    if rate_limited(request, "verify"):
+        return too_many(request)
+    verdict, error = None, ""
+    submitted = request.method == "POST" or bool(request.GET)
+    form = VerifyForm((request.POST if request.method == "POST" else request.GET) if submitted else None,
+                      request.FILES or None)
+    if submitted and form.is_valid():
+        pdf = form.cleaned_data.get("pdf")
+        try:
+            if pdf is not None:
+                if pdf.size > MAX_UPLOAD:
+                    raise ValidationError("PDF 超过 20 MB")
+                data = pdf.read()
+                if form.cleaned_data["n"] and form.cleaned_data["c"]:
+                    verdict = services.verify_report(form.cleaned_data["i"], form.cleaned_data["n"],
+                                                     form.cleaned_data["c"], data)
+                else:
+                    verdict = services.verify_pdf(data)
+            else:
+                verdict = services.verify_report(form.cleaned_data["i"], form.cleaned_data["n"], form.cleaned_data["c"])
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    elif submitted:
+        error = " ".join(str(e) for errors in form.errors.values() for e in errors)
+    return render(request, "ledger/verify.html", {"form": form, "verdict": verdict, "error": error},
+                  status=400 if error else 200)

@@ -1,0 +1,192 @@
+"""The log from outside: tiles and checkpoints over HTTP, a monitor, a witness, a split view, the
+verification page and API, and the offline verifier."""
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+from tests.conftest import CODE_A, World
+
+from opentic.core.api_auth import issue_token
+from opentic.ledger import entry as entries
+from opentic.ledger import sequencer, services
+from opentic.ledger.client import Alarm, LogClient, View, check_consistent, monitor_step, witness_step
+from opentic.ledger.keys import log_signer, log_verifier
+from opentic.ledger.merkle import leaf_hash
+from opentic.ledger.models import Log
+from opentic.ledger.note import COSIGNATURE_V1, Checkpoint, Signer, format_note, sign, verify_cosignature
+from opentic.ledger.samples import sample_pdf
+from opentic.ledger.tiles import Appender, tile_path
+
+
+def fill(n: int, tag: str = "r") -> None:
+    time = timezone.now().replace(microsecond=0)
+    for start in range(0, n, 200):
+        sequencer.sequence([entries.Entry(CODE_A, entries.commitment(CODE_A, f"{tag}{i}", "A" * 22), "0" * 64,
+                                          "issued", "", time) for i in range(start, min(n, start + 200))])
+
+
+def fetcher(client: Client, year: int):  # type: ignore[no-untyped-def]
+    def fetch(path: str) -> bytes:
+        response = client.get(f"/ledger/{year}/{path}")
+        if response.status_code != 200:
+            raise OSError(f"{path}: {response.status_code}")
+        return bytes(response.content)
+
+    return fetch
+
+
+def year() -> int:
+    return timezone.now().astimezone(dt.UTC).year
+
+
+@pytest.mark.django_db
+def test_a_monitor_rebuilds_the_log_from_its_tiles_and_entries() -> None:
+    fill(700)
+    client = LogClient(fetcher(Client(), year()), log_verifier(), f"ledger.opentic.cq.example/{year()}")
+    view, report = monitor_step(client, View())
+    assert (view.size, report.new_entries, report.by_event) == (700, 700, {"issued": 700})
+    fill(300, tag="s")
+    client._tiles.clear()
+    view, report = monitor_step(client, view)
+    assert (view.size, report.new_entries) == (1000, 300)
+
+
+@pytest.mark.django_db
+def test_tiles_are_served_as_the_spec_says() -> None:
+    fill(300)
+    c = Client()
+    full = c.get(f"/ledger/{year()}/{tile_path(0, 0)}")
+    assert full.status_code == 200 and len(full.content) == 256 * 32 and "immutable" in full["Cache-Control"]
+    assert c.get(f"/ledger/{year()}/{tile_path(0, 1, 44)}").status_code == 200
+    assert c.get(f"/ledger/{year()}/{tile_path(0, 1, 45)}").status_code == 404  # beyond the published tree
+    assert c.get(f"/ledger/{year()}/tile/0/1234").status_code == 400
+    bundle = c.get(f"/ledger/{year()}/{tile_path('entries', 1, 44)}").content
+    assert bundle.count(b"opentic-report/v1") == 44
+    checkpoint = c.get(f"/ledger/{year()}/checkpoint")
+    assert checkpoint["Content-Type"].startswith("text/plain") and checkpoint.content.decode().split("\n")[1] == "300"
+    assert c.get("/ledger/key").content.decode().strip() == log_verifier().vkey
+
+
+@pytest.mark.django_db
+def test_a_witness_cosigns_only_what_extends_what_it_saw(settings: object) -> None:
+    witness = Signer.generate("witness.sc.example/w1", COSIGNATURE_V1)
+    settings.OPENTIC_LEDGER_WITNESSES = [witness.verifier.vkey]  # type: ignore[attr-defined]
+    fill(10)
+    http = Client()
+    client = LogClient(fetcher(http, year()), log_verifier())
+    posted: list[int] = []
+
+    def post(body: str) -> bytes:
+        response = http.post(f"/ledger/{year()}/cosign", body, content_type="text/plain")
+        posted.append(response.status_code)
+        return bytes(response.content)
+
+    seen = witness_step(client, View(), witness, post, 1_790_000_000)
+    fill(5, tag="t")
+    client._tiles.clear()
+    seen = witness_step(client, seen, witness, post, 1_790_000_060)
+    assert posted == [200, 200] and seen.size == 15
+    note = http.get(f"/ledger/{year()}/checkpoint").content.decode()
+    assert verify_cosignature(note, witness.verifier) == 1_790_000_060
+    # An impostor's cosignature is refused.
+    stranger = Signer.generate("witness.sc.example/w1", COSIGNATURE_V1)
+    assert http.post(f"/ledger/{year()}/cosign", note + "", content_type="text/plain").status_code == 200
+    with pytest.raises(Alarm):
+        witness_step(client, View(seen.size + 1, seen.root), stranger, post, 1)
+
+
+@pytest.mark.django_db
+def test_a_split_view_raises_the_alarm() -> None:
+    fill(40)
+    honest = LogClient(fetcher(Client(), year()), log_verifier())
+    seen, _ = monitor_step(honest, View())
+    # The same key signs a different history of 50 entries: a fork shown to this monitor.
+    origin = Log.objects.get().origin
+    appender, store, bundles = Appender(0), {}, []
+    for i in range(50):
+        data = entries.Entry(CODE_A, f"{i:064x}", "1" * 64, "issued", "", timezone.now().replace(microsecond=0))
+        bundles.append(data.encode())
+        appender.append(leaf_hash(data.encode()))
+    store.update(appender.tiles())
+    body = Checkpoint(origin, 50, appender.root()).body
+    forged = format_note(body, [sign(body, log_signer())])
+
+    def fork(path: str) -> bytes:
+        if path == "checkpoint":
+            return forged.encode()
+        parts = path.split("/")
+        level, index = int(parts[1]), int(parts[2].split(".")[0])
+        return store[(level, index)][: int(parts[-1]) * 32 if ".p" in path else None]
+
+    with pytest.raises(Alarm, match="SPLIT VIEW"):
+        check_consistent(LogClient(fork, log_verifier()), seen, LogClient(fork, log_verifier()).checkpoint()[0])
+    with pytest.raises(Alarm, match="checkpoint does not verify"):
+        LogClient(lambda p: forged.replace("\n50\n", "\n51\n").encode(), log_verifier()).checkpoint()
+
+
+@pytest.mark.django_db
+def test_the_verification_page_and_api(world: World) -> None:
+    code = entries.new_code()
+    pdf = sample_pdf(services.verification_url(CODE_A, "JJ-9", code), ["Report JJ-9", "Pb 0.05 mg/kg"])
+    services.register_report(world.a_signatory, world.lab_a, "JJ-9", pdf, code=code)
+    c = Client()
+    page = c.get("/verify/", {"i": CODE_A, "n": "JJ-9", "c": code})
+    assert page.status_code == 200 and 'data-status="genuine"' in page.content.decode()
+    assert "真实有效" in page.content.decode()
+    upload = c.post("/verify/", {"pdf": _file(pdf.replace(b"0.05", b"0.50"))})
+    assert 'data-status="altered"' in upload.content.decode()
+    assert c.post("/verify/", {}).status_code == 400
+    api = c.get("/api/public/verify", {"i": CODE_A, "n": "JJ-9", "c": code}).json()
+    assert api["status"] == "genuine" and api["trusted"] and api["entry"]["index"] == 0
+    assert c.get("/api/public/verify", {"i": CODE_A, "n": "JJ-9"}).status_code == 422
+    assert c.post("/api/public/verify/pdf", {"pdf": _file(b"%PDF-1.7 garbage")}).status_code == 422
+    assert c.post("/api/public/verify/pdf", {"pdf": _file(pdf)}).json()["status"] == "genuine"
+
+
+def _file(data: bytes):  # type: ignore[no-untyped-def]
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("report.pdf", data, content_type="application/pdf")
+
+
+@pytest.mark.django_db
+def test_registration_through_the_api(world: World) -> None:
+    c = Client()
+    pdf = sample_pdf("http://x/verify/", ["Report API-1"])
+    _, token = issue_token(world.a_signatory, "lims")
+    response = c.post("/api/ledger/reports", {"number": "API-1", "pdf": _file(pdf)},
+                      headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 201, response.content
+    receipt = response.json()
+    assert entries.verify_offline(pdf, receipt["proof"], log_verifier()).genuine
+    _, analyst = issue_token(world.a_analyst, "lims")
+    assert c.post("/api/ledger/reports", {"number": "API-2", "pdf": _file(pdf)},
+                  headers={"Authorization": f"Bearer {analyst}"}).status_code == 403
+    assert c.post("/api/ledger/reports", {"number": "API-2", "pdf": _file(pdf)}).status_code == 401
+    bad = c.post("/api/ledger/reports", {"number": "", "pdf": _file(pdf)}, headers={"Authorization": f"Bearer {token}"})
+    assert bad.status_code == 422
+
+
+@pytest.mark.django_db
+def test_the_offline_verifier_command(world: World, tmp_path: Path) -> None:
+    code = entries.new_code()
+    pdf = sample_pdf(services.verification_url(CODE_A, "JJ-10", code), ["Report JJ-10", "Pb 0.05 mg/kg"])
+    receipt = services.register_report(world.a_signatory, world.lab_a, "JJ-10", pdf, code=code)
+    (tmp_path / "r.pdf").write_bytes(pdf)
+    (tmp_path / "r.pdf.tlog-proof").write_text(receipt.proof)
+    with pytest.raises(SystemExit) as ok:
+        call_command("verify", str(tmp_path / "r.pdf"), "--key", log_verifier().vkey)
+    assert ok.value.code == 0
+    (tmp_path / "r.pdf").write_bytes(pdf.replace(b"0.05", b"0.01"))
+    with pytest.raises(SystemExit) as bad:
+        call_command("verify", str(tmp_path / "r.pdf"), "--key", log_verifier().vkey)
+    assert bad.value.code == 1
+    other = Signer.generate("ledger.opentic.cq.example").verifier.vkey
+    (tmp_path / "r.pdf").write_bytes(pdf)
+    with pytest.raises(SystemExit) as wrong_key:
+        call_command("verify", str(tmp_path / "r.pdf"), "--key", other)
+    assert wrong_key.value.code == 1
