@@ -104,7 +104,9 @@ def sequence(items: list[entries.Entry], now: dt.datetime | None = None) -> list
             if leaf in known or leaf in fresh:
                 continue
             index = appender.append(leaf)
-            fresh[leaf] = index
+            fresh[leaf] = Entry(log=log, index=index, leaf_hash=leaf, institution=item.institution,
+                                report=item.report, pdf=item.pdf, event=item.event, replaces=item.replaces,
+                                claimed_at=item.time, sequenced_at=now)
             rows.append((log.pk, index, leaf, item.encode(), item.institution, item.report, item.pdf, item.event,
                          item.replaces, connection.ops.adapt_datetimefield_value(item.time), stamp))
         checkpoint: Checkpoint | None = None
@@ -123,8 +125,8 @@ def sequence(items: list[entries.Entry], now: dt.datetime | None = None) -> list
             checkpoint = Checkpoint.objects.filter(log=log, size=log.size).first()
         if checkpoint is None:
             raise SequencerConflict("the log has entries but no checkpoint")  # unreachable unless tampered
-        by_leaf = {bytes(e.leaf_hash): e for e in Entry.objects.filter(log=log, index__in=list(fresh.values()))}
-        by_leaf.update(known)
+        # The new entries are returned as built, not read back: they are exactly what was just written.
+        by_leaf = {**fresh, **known}
         return [Sequenced(by_leaf[leaf], checkpoint, leaf in fresh) for leaf in leaves]
 
 
