@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DJANGO_SETTINGS_MODULE := opentic.settings
 PG_URL ?= postgres://postgres@127.0.0.1:5432/opentic
-DEBIAN_PACKAGES := chromium gettext fonts-noto-cjk
+DEBIAN_PACKAGES := chromium gettext fonts-noto-cjk wrk
 
 .PHONY: demo test test-sqlite test-postgres lint bench system-deps install messages clean
 
@@ -55,7 +55,11 @@ test-postgres: install
 
 # The first national run generates 53,000 institutions and ~13 million scope lines in PostgreSQL
 # (database opentic_bench_national, kept for later runs).
-BENCHES := "bench_finder.py" "bench_finder.py --scale national --postgres" "bench_import.py" "bench_import.py --postgres"
+BENCHES := "bench_finder.py" "bench_finder.py --scale national --postgres" "bench_import.py" "bench_import.py --postgres" \
+	"bench_ledger_append.py" "bench_ledger_append.py --postgres" \
+	"bench_ledger_proof.py --report serve" "bench_ledger_proof.py --report verify" \
+	"bench_ledger_proof.py --postgres --report serve" "bench_ledger_proof.py --postgres --report verify" \
+	"bench_verify_http.py" "bench_verify_http.py --postgres"
 bench: install
 	@for b in $(BENCHES); do echo "== benchmarks/$$b"; $(BIN)/python benchmarks/$$b || exit 1; done
 
