@@ -119,3 +119,35 @@ def test_a_retry_is_sequenced_once_and_every_checkpoint_extends_the_last(world: 
         a = open_checkpoint(older.note, log_verifier(), log.origin)
         b = open_checkpoint(newer.note, log_verifier(), log.origin)
         assert verify_consistency(a.size, b.size, a.root, b.root, consistency_proof(a.size, b.size, subtree))
+
+
+@pytest.mark.django_db
+def test_every_demo_report_is_in_the_log(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from opentic.ledger.demo import register_samples
+    from opentic.registry import demo
+
+    demo.generate("tiny", seed=3)
+    out = Path(str(tmp_path))
+    assert register_samples(per_lab=4, out=out) == 2 * (4 + 2)
+    pdfs = sorted(p for p in out.glob("*.pdf") if not p.name.endswith("-altered.pdf"))
+    assert len(pdfs) == 2 * 5
+    statuses = {p.name: services.verify_pdf(p.read_bytes()).status for p in pdfs}
+    assert sorted(statuses.values()).count("genuine") == 2 * 2 + 2  # 4 issued − amended − withdrawn, + the amendment
+    assert sorted(statuses.values()).count("superseded") == 2 and sorted(statuses.values()).count("withdrawn") == 2
+    for pdf in pdfs:
+        assert entries.verify_offline(pdf.read_bytes(), (out / (pdf.name + ".tlog-proof")).read_text(),
+                                      log_verifier()).genuine
+    for altered_pdf in out.glob("*-altered.pdf"):
+        assert services.verify_pdf(altered_pdf.read_bytes()).status == "altered"
+
+
+@pytest.mark.django_db
+def test_each_year_has_its_own_log() -> None:
+    item = entries.Entry(CODE_A, "d" * 64, "e" * 64, "issued", "", timezone.now().replace(microsecond=0))
+    this_year = sequencer.sequence([item])[0]
+    next_year = sequencer.sequence([item], now=timezone.now() + dt.timedelta(days=400))[0]
+    assert this_year.entry.log_id != next_year.entry.log_id and next_year.entry.index == 0 and next_year.new
+    assert sorted(Log.objects.values_list("origin", flat=True)) == [
+        f"ledger.opentic.cq.example/{y}" for y in sorted(Log.objects.values_list("year", flat=True))]

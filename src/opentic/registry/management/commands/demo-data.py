@@ -28,7 +28,12 @@ class Command(BaseCommand):
             summary = demo.generate(options["scale"], options["seed"], institutions=options["institutions"])
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+        from opentic.ledger.demo import register_samples
+
+        entries = register_samples()
         demo.analyze()
+        self.stdout.write(f"{entries} sample reports registered in the ledger (var/demo-reports: PDFs, proof files, "
+                          "an altered copy)")
         self.stdout.write(
             f"{summary.institutions} institutions, {summary.scope_lines} scope lines, {summary.staff} staff, "
             f"{summary.instruments} instruments in {time.perf_counter() - started:.1f} s; "
