@@ -72,7 +72,7 @@ def test_tiles_are_served_as_the_spec_says() -> None:
 
 
 @pytest.mark.django_db
-def test_a_witness_cosigns_only_what_extends_what_it_saw(settings: object) -> None:
+def test_a_witness_cosigns_only_what_extends_what_it_saw(settings: object, world: World) -> None:
     witness = Signer.generate("witness.sc.example/w1", COSIGNATURE_V1)
     settings.OPENTIC_LEDGER_WITNESSES = [witness.verifier.vkey]  # type: ignore[attr-defined]
     fill(10)
@@ -92,6 +92,18 @@ def test_a_witness_cosigns_only_what_extends_what_it_saw(settings: object) -> No
     assert posted == [200, 200] and seen.size == 15
     note = http.get(f"/ledger/{year()}/checkpoint").content.decode()
     assert verify_cosignature(note, witness.verifier) == 1_790_000_060
+    # A report registered before gets a fresh proof file, against the cosigned checkpoint.
+    pdf = sample_pdf("http://x/verify/", ["r"])
+    code = entries.new_code()
+    services.register_report(world.a_signatory, world.lab_a, "W-1", pdf, code=code)
+    client._tiles.clear()
+    seen = witness_step(client, seen, witness, post, 1_790_000_120)
+    fresh = http.get("/api/public/verify/proof", {"i": CODE_A, "n": "W-1", "c": code})
+    assert fresh.status_code == 200
+    verdict = entries.verify_offline(pdf, fresh.content.decode(), log_verifier(), witnesses=(witness.verifier,),
+                                     quorum=1)
+    assert verdict.genuine and verdict.witnessed_by == ("witness.sc.example/w1",), verdict.reason
+    assert http.get("/api/public/verify/proof", {"i": CODE_A, "n": "W-2", "c": code}).status_code == 404
     # An impostor's cosignature is refused.
     stranger = Signer.generate("witness.sc.example/w1", COSIGNATURE_V1)
     assert http.post(f"/ledger/{year()}/cosign", note + "", content_type="text/plain").status_code == 200

@@ -5,7 +5,7 @@ import datetime as dt
 from typing import Literal
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import File, Form, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
@@ -93,6 +93,18 @@ def verify(request: HttpRequest, params: Query[VerifyIn]) -> dict[str, object]:
     """What the ledger says of the report behind a QR code (institution, number, verification code)."""
     _limit(request)
     return _verdict(services.verify_report(params.i, params.n, params.c))
+
+
+@public_router.get("/verify/proof")
+def proof(request: HttpRequest, params: Query[VerifyIn]) -> HttpResponse:
+    """The report's proof file (c2sp.org/tlog-proof) against the latest checkpoint, with its cosignatures."""
+    _limit(request)
+    text = services.current_proof(params.i, params.n, params.c)
+    if text is None:
+        raise HttpError(404, "账本中没有这份报告")
+    response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="report.pdf.tlog-proof"'
+    return response
 
 
 @public_router.post("/verify/pdf", response=VerdictOut)

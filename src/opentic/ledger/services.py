@@ -183,6 +183,27 @@ def verify_report(credit_code: str, number: str, code: str, pdf: bytes | None = 
     return verdict
 
 
+def current_proof(credit_code: str, number: str, code: str) -> str | None:
+    """The report's proof file against its log's latest checkpoint, with the witnesses' cosignatures that
+    checkpoint has gathered since; None when the ledger holds no such report."""
+    from .views import cosigned_note
+
+    try:
+        report = entries.commitment(credit_code, number.strip(), code.strip())
+    except entries.EntryError:
+        return None
+    entry = Entry.objects.filter(report=report).exclude(event="withdrawn").select_related("log").order_by(
+        "sequenced_at", "index").first()
+    if entry is None:
+        return None
+    checkpoint = entry.log.checkpoints.order_by("-size").prefetch_related("cosignatures").first()
+    if checkpoint is None:
+        return None
+    path = sequencer.proof_for(entry, checkpoint)
+    return entries.ProofFile(number.strip(), code.strip(), entries.Entry.decode(bytes(entry.data)), entry.index,
+                             path, cosigned_note(checkpoint)).encode()
+
+
 def read_pdf_link(pdf: bytes) -> tuple[str, str, str]:
     """The verification link a report PDF carries in its metadata (/OpenTICVerify)."""
     import io
