@@ -149,6 +149,7 @@ def test_the_verification_page_and_api(world: World) -> None:
     page = c.get("/verify/", {"i": CODE_A, "n": "JJ-9", "c": code})
     assert page.status_code == 200 and 'data-status="genuine"' in page.content.decode()
     assert "真实有效" in page.content.decode()
+    assert 'id="proof-link"' in page.content.decode()
     upload = c.post("/verify/", {"pdf": _file(pdf.replace(b"0.05", b"0.50"))})
     assert 'data-status="altered"' in upload.content.decode()
     assert c.post("/verify/", {}).status_code == 400
