@@ -49,6 +49,8 @@ MATRIX = [
     ("verify page by QR link", "get", "/verify/?i=91500116MA5U7K3T2R&n=X-1&c=AAAAAAAAAAAAAAAAAAAAAA", set(PERSONAS),
      None),
     ("ledger key", "get", "/ledger/key", set(PERSONAS), None),
+    ("lab A 失信 periods", "get", "/registry/institutions/{a}/not-accepted/", REGULATORS,
+     {"anonymous": 302, "*": 403}),
     ("api proof of an unknown report", "get",
      "/api/public/verify/proof?i=91500116MA5U7K3T2R&n=X-1&c=AAAAAAAAAAAAAAAAAAAAAA", set(), {"*": 404}),
     ("api verify", "get", "/api/public/verify?i=91500116MA5U7K3T2R&n=X-1&c=AAAAAAAAAAAAAAAAAAAAAA", set(PERSONAS),

@@ -13,7 +13,7 @@ from opentic.ledger import entry as entries
 from opentic.ledger import sequencer, services
 from opentic.ledger.keys import log_verifier
 from opentic.ledger.merkle import consistency_proof, verify_consistency
-from opentic.ledger.models import Checkpoint, Entry, Log
+from opentic.ledger.models import Checkpoint, Entry, Log, NotAccepted
 from opentic.ledger.note import open_checkpoint
 from opentic.ledger.samples import sample_pdf
 from opentic.ledger.tiles import subtree_reader
@@ -151,3 +151,19 @@ def test_each_year_has_its_own_log() -> None:
     assert this_year.entry.log_id != next_year.entry.log_id and next_year.entry.index == 0 and next_year.new
     assert sorted(Log.objects.values_list("origin", flat=True)) == [
         f"ledger.opentic.cq.example/{y}" for y in sorted(Log.objects.values_list("year", flat=True))]
+
+
+@pytest.mark.django_db
+def test_the_regulator_declares_and_ends_a_not_accepted_period_on_its_page(world: World) -> None:
+    client = world.client("regulator")
+    url = f"/registry/institutions/{world.lab_a.pk}/not-accepted/"
+    assert client.post(url, {"start": "2026-01-01 00:00", "reason": ""}).status_code == 400
+    assert client.post(url, {"start": "2026-01-01 00:00", "reason": "出具虚假报告"}).status_code == 302
+    period = NotAccepted.objects.get(institution=world.lab_a)
+    assert period.end is None and period.decided_by == "regulator"
+    assert client.post(url, {"period": period.pk, "end": "2025-01-01 00:00", "reason": "整改"}).status_code == 400
+    assert client.post(url, {"period": period.pk, "end": "2026-06-01 00:00", "reason": "整改完成"}).status_code == 302
+    period.refresh_from_db()
+    assert period.end is not None and period.end.year == 2026
+    assert AuditEvent.objects.filter(action="not-accepted-ended", chain=f"institution:{world.lab_a.pk}").exists()
+    assert world.client("a_admin").post(url, {"start": "2026-01-01 00:00", "reason": "x"}).status_code == 403

@@ -21,3 +21,14 @@ class VerifyForm(forms.Form):
             raise forms.ValidationError(_("Upload the report PDF, or give the credit code, report number and "
                                           "verification code printed under its QR code."))
         return data
+
+
+class NotAcceptedForm(forms.Form):
+    start = forms.DateTimeField(label=_("from"))
+    end = forms.DateTimeField(label=_("until"), required=False)
+    reason = forms.CharField(label=_("reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class EndNotAcceptedForm(forms.Form):
+    end = forms.DateTimeField(label=_("until"))
+    reason = forms.CharField(label=_("reason"), max_length=500)

@@ -101,6 +101,25 @@ def declare_not_accepted(actor: User, institution: Institution, start: dt.dateti
     return period
 
 
+@transaction.atomic
+def end_not_accepted(actor: User, period: NotAccepted, end: dt.datetime, reason: str) -> NotAccepted:
+    """The regulator accepts the institution's results again from `end` on."""
+    require_regulator(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "必须填写理由"})
+    period = NotAccepted.objects.select_for_update().get(pk=period.pk)
+    if period.end is not None:
+        raise ValidationError({"end": "这一期间已经结束"})
+    if end <= period.start:
+        raise ValidationError({"end": "结束时间应晚于开始时间"})
+    period.end = end
+    period.save(update_fields=["end"])
+    audit.record(actor=actor, action="not-accepted-ended", entity=period, institution_id=period.institution_id,
+                 changes={"end": [None, end]}, reason=reason)
+    return period
+
+
 # ---------------------------------------------------------------- verification
 
 

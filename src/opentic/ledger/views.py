@@ -5,20 +5,25 @@ from __future__ import annotations
 
 import struct
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from opentic.core.permissions import require_regulator
 from opentic.portal.views import rate_limited, too_many
+from opentic.registry.models import Institution
 
 from . import services
-from .forms import VerifyForm
+from .forms import EndNotAcceptedForm, NotAcceptedForm, VerifyForm
 from .keys import log_verifier, witnesses
 from .merkle import HASH_SIZE
-from .models import Checkpoint, Cosignature, Entry, Log, Tile
+from .models import Checkpoint, Cosignature, Entry, Log, NotAccepted, Tile
 from .note import NoteError, format_note, parse_note, verify_cosignature
 from .tiles import WIDTH, parse_tile_path
 
@@ -141,3 +146,34 @@ def verify(request: HttpRequest) -> HttpResponse:
         error = " ".join(str(e) for errors in form.errors.values() for e in errors)
     return render(request, "ledger/verify.html", {"form": form, "verdict": verdict, "error": error},
                   status=400 if error else 200)
+
+
+@login_required
+def not_accepted(request: HttpRequest, pk: int) -> HttpResponse:
+    """The regulator's page for an institution's 失信 periods: declare one, or end the open one."""
+    require_regulator(request.user)
+    institution = get_object_or_404(Institution, pk=pk)
+    form, end_form = NotAcceptedForm(), EndNotAcceptedForm()
+    if request.method == "POST":
+        try:
+            if "period" in request.POST:
+                end_form = EndNotAcceptedForm(request.POST)
+                if end_form.is_valid():
+                    period = get_object_or_404(NotAccepted, pk=request.POST["period"], institution=institution)
+                    services.end_not_accepted(request.user, period, end_form.cleaned_data["end"],  # type: ignore[arg-type]
+                                              end_form.cleaned_data["reason"])
+                    messages.success(request, _("The institution's results are accepted again."))
+                    return redirect("ledger:not_accepted", pk=pk)
+            else:
+                form = NotAcceptedForm(request.POST)
+                if form.is_valid():
+                    services.declare_not_accepted(request.user, institution, form.cleaned_data["start"],  # type: ignore[arg-type]
+                                                  form.cleaned_data["end"], form.cleaned_data["reason"])
+                    messages.success(request, _("Recorded: reports issued in this period show it when verified."))
+                    return redirect("ledger:not_accepted", pk=pk)
+        except ValidationError as exc:
+            messages.error(request, "; ".join(exc.messages))
+    return render(request, "ledger/not_accepted.html", {
+        "institution": institution, "form": form, "end_form": end_form,
+        "periods": NotAccepted.objects.filter(institution=institution).order_by("-start"),
+    }, status=400 if request.method == "POST" else 200)
