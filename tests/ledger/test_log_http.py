@@ -155,6 +155,7 @@ def test_the_verification_page_and_api(world: World) -> None:
     assert c.post("/verify/", {}).status_code == 400
     api = c.get("/api/public/verify", {"i": CODE_A, "n": "JJ-9", "c": code}).json()
     assert api["status"] == "genuine" and api["trusted"] and api["entry"]["index"] == 0
+    assert api["institution_name"] == world.lab_a.name
     assert c.get("/api/public/verify", {"i": CODE_A, "n": "JJ-9"}).status_code == 422
     assert c.post("/api/public/verify/pdf", {"pdf": _file(b"%PDF-1.7 garbage")}).status_code == 422
     assert c.post("/api/public/verify/pdf", {"pdf": _file(pdf)}).json()["status"] == "genuine"

@@ -41,6 +41,7 @@ class VerdictOut(Schema):
     trusted: bool
     message: str
     institution: str | None
+    institution_name: str | None
     entry: EntryOut | None
     superseded_by: EntryOut | None
     withdrawn: EntryOut | None
@@ -76,7 +77,8 @@ def _entry(entry: object) -> dict[str, object] | None:
 def _verdict(v: services.Verdict) -> dict[str, object]:
     return {
         "status": v.status, "trusted": v.trusted, "message": str(v.message),
-        "institution": v.entry.institution if v.entry else None, "entry": _entry(v.entry),
+        "institution": v.entry.institution if v.entry else None,
+        "institution_name": getattr(v.entry, "institution_name", None), "entry": _entry(v.entry),
         "superseded_by": _entry(v.superseded_by), "withdrawn": _entry(v.withdrawn),
         "not_accepted_since": v.not_accepted.start if v.not_accepted else None,
         "not_accepted_reason": v.not_accepted.reason if v.not_accepted else None, "late": v.late,

@@ -148,8 +148,8 @@ MESSAGES = {
 
 
 def _entries_naming(report: str) -> list[Entry]:
-    """Every entry naming this report, as itself or as the report it replaces, each with its log and a flag
-    saying whether the regulator distrusted its institution at the claimed issue time.
+    """Every entry naming this report, as itself or as the report it replaces, each with its log, its
+    institution's name and a flag saying whether the regulator distrusted it at the claimed issue time.
 
     One hand-written statement: this is the public endpoint's whole database work, and building it through
     the ORM cost more than running it (docs/decisions/0009).
@@ -157,11 +157,12 @@ def _entries_naming(report: str) -> list[Entry]:
     q = connection.ops.quote_name
     sql = (
         f"SELECT e.id, e.log_id, e.{q('index')}, e.institution, e.report, e.pdf, e.event, e.replaces, e.claimed_at, "
-        f"e.sequenced_at, l.origin AS log_origin, l.year AS log_year, "
+        f"e.sequenced_at, l.origin AS log_origin, l.year AS log_year, r.name AS institution_name, "
         f"EXISTS (SELECT 1 FROM {NotAccepted._meta.db_table} n JOIN {Institution._meta.db_table} i "
         f"ON i.id = n.institution_id WHERE i.credit_code = e.institution AND n.start <= e.claimed_at "
         f"AND (n.{q('end')} IS NULL OR n.{q('end')} > e.claimed_at)) AS distrusted "
         f"FROM {Entry._meta.db_table} e JOIN {Log._meta.db_table} l ON l.id = e.log_id "
+        f"LEFT JOIN {Institution._meta.db_table} r ON r.credit_code = e.institution "
         f"WHERE e.report = %s OR e.replaces = %s"
     )
     found = list(Entry.objects.raw(sql, [report, report]))
