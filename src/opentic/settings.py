@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "opentic.registry",
     "opentic.portal",
     "opentic.ledger",
+    "opentic.lims",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,206 @@
+"""A laboratory's daily work: clients and orders, samples, the analyses requested on them and their results.
+
+Every row belongs to one institution (directly or through its sample), and every change goes through
+`services.py`, which writes the audit trail in the same transaction.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from opentic.registry.models import Institution, Instrument, Parameter, Standard, TestObject
+
+from .lifecycle import SAMPLE_LABELS, SampleState
+from .reporting import BelowLoq
+
+
+class Client(models.Model):
+    class Kind(models.TextChoices):
+        ENTERPRISE = "enterprise", _("enterprise")
+        GOVERNMENT = "government", _("government buyer")
+        PERSON = "person", _("person")
+
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.ENTERPRISE)
+    credit_code = models.CharField(_("credit code"), max_length=18, blank=True)
+    contact = models.CharField(_("contact"), max_length=60, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("client")
+        ordering = ["institution", "name"]
+        constraints = [models.UniqueConstraint(fields=["institution", "name"], name="lims_client_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Order(models.Model):
+    """A 委托单: what the client asks for; or a supervision sampling task (监督抽检)."""
+
+    class Kind(models.TextChoices):
+        COMMISSION = "commission", _("commissioned testing")
+        SUPERVISION = "supervision", _("supervision sampling")
+
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
+    number = models.CharField(_("order number"), max_length=40)
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="orders")
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.COMMISSION)
+    received_on = models.DateField(_("received on"))
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("order")
+        ordering = ["-received_on", "-id"]
+        constraints = [models.UniqueConstraint(fields=["institution", "number"], name="lims_order_number")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class AnalysisService(models.Model):
+    """How this lab runs one parameter by one method: unit, reported places, limits, calculation."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
+    parameter = models.ForeignKey(Parameter, on_delete=models.PROTECT, related_name="+")
+    standard = models.ForeignKey(Standard, on_delete=models.PROTECT, related_name="+")
+    keyword = models.SlugField(_("keyword"), max_length=30, help_text=_("the name formulas use"))
+    unit = models.CharField(_("unit"), max_length=20)
+    places = models.PositiveSmallIntegerField(_("reported decimal places"), default=2)
+    loq = models.DecimalField(_("limit of quantitation"), max_digits=20, decimal_places=10, null=True, blank=True)
+    lod = models.DecimalField(_("limit of detection"), max_digits=20, decimal_places=10, null=True, blank=True)
+    below_loq = models.CharField(_("below the LOQ, report"), max_length=6, choices=[
+        (BelowLoq.LESS_THAN, "<LOQ"), (BelowLoq.NOT_DETECTED, "未检出")], default=BelowLoq.LESS_THAN)
+    formula = models.CharField(_("formula"), max_length=500, blank=True)
+    version = models.PositiveIntegerField(_("method version"), default=1)
+
+    class Meta:
+        verbose_name = _("analysis service")
+        ordering = ["institution", "keyword"]
+        constraints = [models.UniqueConstraint(fields=["institution", "keyword"], name="lims_service_keyword")]
+
+    def __str__(self) -> str:
+        return f"{self.parameter} · {self.standard}"
+
+
+class MethodAuthorization(models.Model):
+    """An analyst authorized to run a method (ISO/IEC 17025 6.2.5)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="authorizations")
+    standard = models.ForeignKey(Standard, on_delete=models.PROTECT, related_name="+")
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("method authorization")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.standard_id}"
+
+
+class LabNumberCounter(models.Model):
+    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["institution", "year"], name="lims_counter_year")]
+
+    def __str__(self) -> str:
+        return f"{self.institution_id}/{self.year}: {self.last}"
+
+
+class Sample(models.Model):
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="samples")
+    lab_number = models.CharField(_("lab number"), max_length=30)
+    name = models.CharField(_("sample name"), max_length=200)
+    test_object = models.ForeignKey(TestObject, verbose_name=_("object"), on_delete=models.PROTECT, related_name="+")
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    state = models.CharField(_("state"), max_length=16, choices=[(s.value, SAMPLE_LABELS[s]) for s in SampleState],
+                             default=SampleState.REGISTERED)
+    condition = models.CharField(_("condition on receipt"), max_length=300, blank=True)
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True)
+    state_reason = models.CharField(_("reason"), max_length=300, blank=True)
+    retention_until = models.DateField(_("retained until"), null=True, blank=True)
+    disposal_on = models.DateField(_("disposal date"), null=True, blank=True)
+    # Supervision sampling (监督抽检)
+    sampler = models.CharField(_("sampler"), max_length=60, blank=True)
+    sampling_place = models.CharField(_("sampling place"), max_length=200, blank=True)
+    batch_number = models.CharField(_("batch number"), max_length=60, blank=True)
+    production_date = models.DateField(_("production date"), null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)  # optimistic locking
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sample")
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["institution", "lab_number"], name="lims_sample_number")]
+        indexes = [models.Index(fields=["institution", "state", "-id"], name="lims_sample_list")]
+
+    def __str__(self) -> str:
+        return self.lab_number
+
+
+class Analysis(models.Model):
+    """One parameter to test on one sample, by one method, and its result."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("pending")
+        ENTERED = "entered", _("entered")
+        VERIFIED = "verified", _("verified")
+        RETRACTED = "retracted", _("retracted for retest")
+
+    sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="analyses")
+    service = models.ForeignKey(AnalysisService, on_delete=models.PROTECT, related_name="+")
+    accredited = models.BooleanField(_("within the accredited scope"))
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    value = models.CharField(_("result"), max_length=40, blank=True)  # the decimal as entered or calculated
+    calculated = models.BooleanField(default=False)
+    unit = models.CharField(_("unit"), max_length=20)
+    uncertainty = models.CharField(_("expanded uncertainty U"), max_length=40, blank=True)
+    coverage_factor = models.CharField(_("coverage factor k"), max_length=10, blank=True)
+    instrument = models.ForeignKey(Instrument, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    method_version = models.PositiveIntegerField(null=True, blank=True)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    entered_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    verified_at = models.DateTimeField(null=True, blank=True)
+    signature = models.CharField(max_length=64, blank=True)  # hash of what the verifier signed
+    retest_of = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="retest")
+    retest_reason = models.CharField(_("retest reason"), max_length=300, blank=True)
+    version = models.PositiveIntegerField(default=1)  # optimistic locking
+
+    class Meta:
+        verbose_name = _("analysis")
+        verbose_name_plural = _("analyses")
+        ordering = ["sample", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.sample_id} {self.service_id}"
+
+
+class Specification(models.Model):
+    """A limit from a product standard, e.g. GB 2762-2022: 铅 in 大米 ≤ 0.2 mg/kg."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("specification"), max_length=100)  # "GB 2762-2022"
+    test_object = models.ForeignKey(TestObject, on_delete=models.PROTECT, related_name="+")
+    parameter = models.ForeignKey(Parameter, on_delete=models.PROTECT, related_name="+")
+    lower = models.DecimalField(_("lower limit"), max_digits=20, decimal_places=10, null=True, blank=True)
+    upper = models.DecimalField(_("upper limit"), max_digits=20, decimal_places=10, null=True, blank=True)
+    unit = models.CharField(_("unit"), max_length=20)
+
+    class Meta:
+        verbose_name = _("specification")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.parameter} in {self.test_object}"

@@ -1,0 +1,363 @@
+"""Every state change of the laboratory's work: one function, one transaction, audit events inside it.
+
+The gates of ISO/IEC 17025 live here, each refusing with the reason and leaving nothing changed: results
+only for received samples, by an analyst authorized for the method, on an instrument in calibration,
+by a method not withdrawn; a second person verifies, re-entering the password; verified results are
+locked; two people editing the same row cannot overwrite each other (optimistic locking on `version`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from opentic.core import audit
+from opentic.core.models import Role, User
+from opentic.core.permissions import require
+from opentic.registry.models import (
+    Institution,
+    Instrument,
+    InstrumentStatus,
+    ScopeLine,
+    StandardStatus,
+    TestObject,
+)
+
+from . import lifecycle
+from .formula import Formula, FormulaError, calculate
+from .models import Analysis, AnalysisService, Client, LabNumberCounter, MethodAuthorization, Order, Sample
+from .rounding import RoundingError, to_decimal
+
+
+class Conflict(ValidationError):
+    """Someone else changed the row since it was read."""
+
+
+def _require_member(actor: User, institution_id: int, *roles: str) -> None:
+    require(actor.is_authenticated and actor.institution_id == institution_id, "只能处理本机构的数据")
+    if roles:
+        require(actor.has_role(*roles, Role.INSTITUTION_ADMIN), "没有执行此操作的岗位权限")
+
+
+def _check_version(row: Sample | Analysis, expected: int | None) -> None:
+    if expected is not None and row.version != expected:
+        raise Conflict(f"{row} 已被他人修改(版本 {row.version},您看到的是 {expected}),请刷新后重试")
+
+
+def _bump(row: Sample | Analysis, fields: list[str]) -> None:
+    row.version += 1
+    row.save(update_fields=[*fields, "version"])
+
+
+# ---------------------------------------------------------------- clients and orders
+
+
+@transaction.atomic
+def create_client(actor: User, institution: Institution, name: str, **fields: Any) -> Client:
+    _require_member(actor, institution.pk)
+    client = Client(institution=institution, name=(name or "").strip(), **fields)
+    client.full_clean()
+    client.save()
+    audit.record(actor=actor, action="create", entity=client, institution_id=institution.pk,
+                 changes={"name": client.name, "kind": client.kind})
+    return client
+
+
+@transaction.atomic
+def create_order(actor: User, client: Client, number: str, received_on: dt.date, **fields: Any) -> Order:
+    _require_member(actor, client.institution_id)
+    order = Order(institution_id=client.institution_id, client=client, number=(number or "").strip(),
+                  received_on=received_on, **fields)
+    order.full_clean()
+    order.save()
+    audit.record(actor=actor, action="create", entity=order, institution_id=client.institution_id,
+                 changes={"number": order.number, "client": client.name, "kind": order.kind})
+    return order
+
+
+# ---------------------------------------------------------------- samples
+
+
+def _next_lab_numbers(institution_id: int, year: int, count: int) -> list[str]:
+    counter, _ = LabNumberCounter.objects.select_for_update().get_or_create(institution_id=institution_id, year=year)
+    first = counter.last + 1
+    counter.last += count
+    counter.save(update_fields=["last"])
+    return [f"{year}-{n:06d}" for n in range(first, first + count)]
+
+
+def accredited_services(institution_id: int, test_object: TestObject, services: Sequence[AnalysisService],
+                        day: dt.date) -> set[int]:
+    """Which of these services the institution's scope covers for this object (or a broader one) today."""
+    objects: list[int] = []
+    node: TestObject | None = test_object
+    while node is not None and len(objects) < 20:
+        objects.append(node.pk)
+        node = node.parent
+    covered = set(ScopeLine.objects.valid_on(day).filter(
+        institution_id=institution_id, test_object__in=objects,
+        parameter__in={s.parameter_id for s in services}, standard__in={s.standard_id for s in services},
+    ).values_list("parameter_id", "standard_id"))
+    return {s.pk for s in services if (s.parameter_id, s.standard_id) in covered}
+
+
+@transaction.atomic
+def register_samples(actor: User, order: Order, samples: Sequence[dict[str, Any]],
+                     allow_non_accredited: bool = False) -> list[Sample]:
+    """Register samples with their analyses, numbered in one go; each dict holds the sample's fields and
+    `services`, the analysis services requested. An analysis outside the accredited scope is refused
+    unless `allow_non_accredited`, and is then marked so (the report will say it)."""
+    _require_member(actor, order.institution_id)
+    if not samples:
+        raise ValidationError("没有样品")
+    today = timezone.localdate()
+    numbers = _next_lab_numbers(order.institution_id, today.year, len(samples))
+    created: list[Sample] = []
+    analyses: list[Analysis] = []
+    for number, data in zip(numbers, samples, strict=True):
+        data = dict(data)
+        services: list[AnalysisService] = list(data.pop("services", []))
+        if not services:
+            raise ValidationError(f"样品“{data.get('name', '')}”没有检测项目")
+        if any(s.institution_id != order.institution_id for s in services):
+            raise PermissionDenied("检测项目不属于本机构")
+        sample = Sample(institution_id=order.institution_id, order=order, lab_number=number, **data)
+        sample.full_clean(exclude=["order", "institution"])
+        covered = accredited_services(order.institution_id, sample.test_object, services, today)
+        outside = [s for s in services if s.pk not in covered]
+        if outside and not allow_non_accredited:
+            raise ValidationError(
+                f"样品“{sample.name}”的检测项目不在资质认定范围内:{'、'.join(str(s) for s in outside)};"
+                "如需检测,请标注为非认可项目")
+        created.append(sample)
+        analyses += [Analysis(service=s, accredited=s.pk in covered, unit=s.unit) for s in services]
+    Sample.objects.bulk_create(created)
+    per_sample = [len(d.get("services", [])) for d in samples]
+    position = 0
+    for sample, count in zip(created, per_sample, strict=True):
+        for analysis in analyses[position:position + count]:
+            analysis.sample = sample
+        position += count
+    Analysis.objects.bulk_create(analyses)
+    audit.record(actor=actor, action="register", entity="lims.Sample", entity_id=f"{numbers[0]}…{numbers[-1]}",
+                 institution_id=order.institution_id,
+                 changes={"order": order.number, "samples": numbers,
+                          "non_accredited": [a.service_id for a in analyses if not a.accredited]})
+    return created
+
+
+def _transition(actor: User, sample: Sample, new: str, reason: str = "", expected_version: int | None = None,
+                **fields: Any) -> Sample:
+    sample = Sample.objects.select_for_update().get(pk=sample.pk)
+    _check_version(sample, expected_version)
+    try:
+        lifecycle.check(sample.state, new, reason)
+    except lifecycle.TransitionError as exc:
+        raise ValidationError(str(exc)) from exc
+    old = sample.state
+    sample.state, sample.state_reason = new, reason.strip() or sample.state_reason
+    for name, value in fields.items():
+        setattr(sample, name, value)
+    _bump(sample, ["state", "state_reason", *fields])
+    audit.record(actor=actor, action="state", entity=sample, institution_id=sample.institution_id,
+                 changes={"state": [old, new], **{k: [None, v] for k, v in fields.items()}}, reason=reason)
+    return sample
+
+
+@transaction.atomic
+def receive_sample(actor: User, sample: Sample, condition: str, accepted: bool = True, reason: str = "",
+                   retention_days: int = 90, expected_version: int | None = None) -> Sample:
+    """Receipt with the condition checked; a sample unfit for testing is rejected with the reason."""
+    _require_member(actor, sample.institution_id)
+    now = timezone.now()
+    if not accepted:
+        return _transition(actor, sample, lifecycle.SampleState.REJECTED, reason, expected_version,
+                           condition=condition)
+    return _transition(actor, sample, lifecycle.SampleState.RECEIVED, "", expected_version, condition=condition,
+                       received_at=now, retention_until=timezone.localdate() + dt.timedelta(days=retention_days))
+
+
+@transaction.atomic
+def cancel_sample(actor: User, sample: Sample, reason: str, expected_version: int | None = None) -> Sample:
+    _require_member(actor, sample.institution_id)
+    return _transition(actor, sample, lifecycle.SampleState.CANCELLED, reason, expected_version)
+
+
+@transaction.atomic
+def invalidate_sample(actor: User, sample: Sample, reason: str, expected_version: int | None = None) -> Sample:
+    _require_member(actor, sample.institution_id, Role.REVIEWER)
+    return _transition(actor, sample, lifecycle.SampleState.INVALIDATED, reason, expected_version)
+
+
+# ---------------------------------------------------------------- results
+
+
+def _gate_method(actor: User, service: AnalysisService, day: dt.date) -> None:
+    if service.standard.status == StandardStatus.WITHDRAWN:
+        raise ValidationError(f"方法 {service.standard} 已废止,不能再用于检测")
+    authorized = MethodAuthorization.objects.filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=day), user=actor, standard=service.standard,
+        valid_from__lte=day).exists()
+    if not authorized:
+        raise PermissionDenied(f"{actor.get_username()} 未获授权使用方法 {service.standard}")
+
+
+def _gate_instrument(instrument: Instrument | None, institution_id: int, day: dt.date) -> None:
+    if instrument is None:
+        return
+    if instrument.institution_id != institution_id:
+        raise PermissionDenied("仪器不属于本机构")
+    if instrument.status != InstrumentStatus.IN_SERVICE:
+        raise ValidationError(f"仪器 {instrument} 已停用,不能用于检测")
+    if instrument.calibration_due is None or instrument.calibration_due < day:
+        raise ValidationError(f"仪器 {instrument} 已超过校准有效期({instrument.calibration_due}),不能用于检测")
+
+
+def _progress(actor: User, sample: Sample) -> None:
+    """Move the sample along as its analyses fill in: testing, then to be verified, then verified."""
+    live = list(sample.analyses.exclude(state=Analysis.State.RETRACTED).values_list("state", flat=True))
+    target = None
+    if live and all(s == Analysis.State.VERIFIED for s in live):
+        target = lifecycle.SampleState.VERIFIED
+    elif live and all(s in (Analysis.State.ENTERED, Analysis.State.VERIFIED) for s in live):
+        target = lifecycle.SampleState.TO_BE_VERIFIED
+    elif sample.state == lifecycle.SampleState.RECEIVED:
+        target = lifecycle.SampleState.IN_TESTING
+    if sample.state == lifecycle.SampleState.RECEIVED and target != lifecycle.SampleState.IN_TESTING:
+        sample = _transition(actor, sample, lifecycle.SampleState.IN_TESTING)
+    if target and target != sample.state:
+        _transition(actor, sample, target)
+
+
+def _recalculate(actor: User, sample: Sample, changed_keyword: str) -> None:
+    analyses = list(sample.analyses.exclude(state=Analysis.State.RETRACTED).select_related("service"))
+    by_keyword = {a.service.keyword: a for a in analyses}
+    try:
+        formulas = {a.service.keyword: Formula(a.service.formula) for a in analyses if a.service.formula}
+        entered = {k: to_decimal(a.value) for k, a in by_keyword.items() if a.value and k not in formulas}
+        results = calculate(formulas, entered)
+    except (FormulaError, RoundingError) as exc:
+        raise ValidationError(f"计算失败:{exc}") from exc
+    for keyword, value in results.items():
+        analysis = by_keyword[keyword]
+        new = "" if value is None else str(value)
+        if new == analysis.value or analysis.state == Analysis.State.VERIFIED:
+            continue
+        before = analysis.value
+        analysis.value, analysis.calculated = new, True
+        analysis.state = Analysis.State.ENTERED if new else Analysis.State.PENDING
+        analysis.entered_by, analysis.entered_at = actor, timezone.now()
+        analysis.method_version = analysis.service.version
+        _bump(analysis, ["value", "calculated", "state", "entered_by", "entered_at", "method_version"])
+        audit.record(actor=actor, action="calculate", entity=analysis, institution_id=sample.institution_id,
+                     changes={"value": [before, new], "because": changed_keyword})
+
+
+@transaction.atomic
+def enter_result(actor: User, analysis: Analysis, value: str, *, instrument: Instrument | None = None,
+                 uncertainty: str = "", coverage_factor: str = "", reason: str = "",
+                 expected_version: int | None = None) -> Analysis:
+    analysis = Analysis.objects.select_for_update().select_related("sample", "service__standard").get(pk=analysis.pk)
+    sample = analysis.sample
+    _require_member(actor, sample.institution_id, Role.ANALYST)
+    _check_version(analysis, expected_version)
+    if not lifecycle.results_allowed(sample.state):
+        raise ValidationError(f"样品 {sample} 处于“{lifecycle.SAMPLE_LABELS[lifecycle.SampleState(sample.state)]}”"
+                              "状态,不能录入结果")
+    if analysis.state in (Analysis.State.VERIFIED, Analysis.State.RETRACTED):
+        raise ValidationError("已审核或已退回复测的结果不能修改")
+    if analysis.service.formula:
+        raise ValidationError("计算项目由公式得出,请录入它的输入项")
+    try:
+        number = to_decimal((value or "").strip())
+        for extra in (uncertainty, coverage_factor):
+            if extra:
+                to_decimal(extra.strip())
+    except RoundingError as exc:
+        raise ValidationError({"value": f"不是数值:{exc}"}) from exc
+    if analysis.value and not reason.strip():
+        raise ValidationError({"reason": "修改已录入的结果必须说明理由"})
+    today = timezone.localdate()
+    _gate_method(actor, analysis.service, today)
+    _gate_instrument(instrument, sample.institution_id, today)
+    before = {"value": analysis.value, "uncertainty": analysis.uncertainty, "instrument": analysis.instrument_id}
+    analysis.value, analysis.uncertainty, analysis.coverage_factor = str(number), uncertainty.strip(), \
+        coverage_factor.strip()
+    analysis.instrument, analysis.method_version = instrument, analysis.service.version
+    analysis.entered_by, analysis.entered_at, analysis.state = actor, timezone.now(), Analysis.State.ENTERED
+    _bump(analysis, ["value", "uncertainty", "coverage_factor", "instrument", "method_version", "entered_by",
+                     "entered_at", "state"])
+    audit.record(actor=actor, action="result", entity=analysis, institution_id=sample.institution_id,
+                 changes=audit.diff(before, {"value": analysis.value, "uncertainty": analysis.uncertainty,
+                                             "instrument": analysis.instrument_id}), reason=reason)
+    _recalculate(actor, sample, analysis.service.keyword)
+    _progress(actor, sample)
+    analysis.refresh_from_db()
+    return analysis
+
+
+def signed_content(analysis: Analysis, meaning: str, signer: User, at: dt.datetime) -> str:
+    """What an electronic signature binds (21 CFR 11.50, 11.70): the result as shown, its meaning, who, when."""
+    payload = {"analysis": analysis.pk, "sample": analysis.sample.lab_number, "value": analysis.value,
+               "unit": analysis.unit, "entered_by": analysis.entered_by_id, "meaning": meaning,
+               "signer": signer.pk, "at": at.isoformat()}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+@transaction.atomic
+def verify_result(actor: User, analysis: Analysis, password: str, expected_version: int | None = None) -> Analysis:
+    """The second person's check, signed electronically: password re-entered, meaning 'verified'."""
+    analysis = Analysis.objects.select_for_update().select_related("sample").get(pk=analysis.pk)
+    _require_member(actor, analysis.sample.institution_id, Role.REVIEWER)
+    _check_version(analysis, expected_version)
+    if not actor.check_password(password or ""):
+        raise PermissionDenied("电子签名失败:密码不正确")
+    if analysis.state != Analysis.State.ENTERED:
+        raise ValidationError("只能审核已录入、尚未审核的结果")
+    if analysis.entered_by_id == actor.pk:
+        raise PermissionDenied("不能审核自己录入的结果")
+    now = timezone.now()
+    analysis.signature = signed_content(analysis, "verified", actor, now)
+    analysis.state, analysis.verified_by, analysis.verified_at = Analysis.State.VERIFIED, actor, now
+    _bump(analysis, ["state", "verified_by", "verified_at", "signature"])
+    audit.record(actor=actor, action="verify", entity=analysis, institution_id=analysis.sample.institution_id,
+                 changes={"state": ["entered", "verified"], "signature": analysis.signature,
+                          "meaning": "verified / 审核"})
+    _progress(actor, analysis.sample)
+    return analysis
+
+
+@transaction.atomic
+def request_retest(actor: User, analysis: Analysis, reason: str) -> Analysis:
+    """Send a result back: the original stays, marked retracted with the reason; a new analysis is pending."""
+    analysis = Analysis.objects.select_for_update().select_related("sample").get(pk=analysis.pk)
+    _require_member(actor, analysis.sample.institution_id, Role.REVIEWER)
+    if not reason.strip():
+        raise ValidationError({"reason": "复测必须说明理由"})
+    if analysis.state not in (Analysis.State.ENTERED, Analysis.State.VERIFIED):
+        raise ValidationError("只有已录入的结果可以复测")
+    sample = Sample.objects.select_for_update().get(pk=analysis.sample_id)
+    if not lifecycle.results_allowed(sample.state) and sample.state != lifecycle.SampleState.VERIFIED:
+        raise ValidationError("样品当前状态不能复测")
+    analysis.state, analysis.retest_reason = Analysis.State.RETRACTED, reason.strip()
+    _bump(analysis, ["state", "retest_reason"])
+    retest = Analysis.objects.create(sample=sample, service=analysis.service, accredited=analysis.accredited,
+                                     unit=analysis.unit, retest_of=analysis)
+    audit.record(actor=actor, action="retest", entity=analysis, institution_id=sample.institution_id,
+                 changes={"state": ["entered", "retracted"], "retest": retest.pk}, reason=reason)
+    if sample.state in (lifecycle.SampleState.TO_BE_VERIFIED, lifecycle.SampleState.VERIFIED):
+        _transition(actor, sample, lifecycle.SampleState.IN_TESTING, reason)
+    return retest
+
+
+def as_decimal(analysis: Analysis) -> Decimal | None:
+    return to_decimal(analysis.value) if analysis.value else None

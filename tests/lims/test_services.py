@@ -1,0 +1,134 @@
+"""From registration to verified results: the lifecycle, the gates, calculations, review and audit."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from opentic.core.models import AuditEvent, Role
+from opentic.lims import services
+from opentic.lims.models import Analysis, MethodAuthorization, Sample
+from opentic.registry.models import InstrumentStatus, Standard, StandardStatus
+from tests.conftest import PASSWORD, make_user
+from tests.lims.conftest import Lab
+
+
+def analysis(sample: Sample, keyword: str) -> Analysis:
+    return sample.analyses.exclude(state=Analysis.State.RETRACTED).get(service__keyword=keyword)
+
+
+@pytest.mark.django_db
+def test_registration_numbers_samples_and_marks_what_is_outside_the_scope(lab: Lab) -> None:
+    first, second = lab.register(), lab.register()
+    assert first.lab_number.endswith("-000001") and second.lab_number.endswith("-000002")
+    assert all(a.accredited for a in first.analyses.all())  # 铅 and 镉 in 大米 are in lab A's scope
+    with pytest.raises(ValidationError, match="不在资质认定范围内"):
+        lab.register(lab.pb, lab.moisture)
+    sample = lab.register(lab.pb, lab.moisture, allow_non_accredited=True)
+    assert {a.service.keyword: a.accredited for a in sample.analyses.all()} == {"pb": True, "moisture": False}
+    assert AuditEvent.objects.filter(action="register", chain=f"institution:{lab.world.lab_a.pk}").count() == 3
+    with pytest.raises(PermissionDenied):
+        services.register_samples(lab.world.b_admin, lab.order, [{"name": "x", "test_object": lab.rice,
+                                                                  "services": [lab.pb]}])
+
+
+@pytest.mark.django_db
+def test_the_sample_lifecycle_refuses_what_is_out_of_order(lab: Lab) -> None:
+    sample = lab.register()
+    with pytest.raises(ValidationError, match="不能录入结果"):
+        services.enter_result(lab.world.a_analyst, analysis(sample, "pb"), "0.05")
+    with pytest.raises(ValidationError, match="必须说明理由"):
+        services.receive_sample(lab.world.a_admin, sample, "包装破损", accepted=False)
+    rejected = services.receive_sample(lab.world.a_admin, sample, "包装破损", accepted=False,
+                                       reason="包装破损,样品泄漏")
+    assert rejected.state == "rejected" and rejected.state_reason == "包装破损,样品泄漏"
+    with pytest.raises(ValidationError, match="“拒收”后不能变为“已接收”"):
+        services.receive_sample(lab.world.a_admin, rejected, "ok")
+    received = lab.received()
+    assert received.state == "received" and received.retention_until is not None
+
+
+@pytest.mark.django_db
+def test_gates_refuse_with_the_reason_and_change_nothing(lab: Lab) -> None:
+    sample = lab.received()
+    pb = analysis(sample, "pb")
+    other = make_user("a-analyst-2", [Role.ANALYST], lab.world.lab_a)
+    with pytest.raises(PermissionDenied, match="未获授权"):
+        services.enter_result(other, pb, "0.05")
+    with pytest.raises(PermissionDenied, match="岗位权限"):
+        services.enter_result(lab.world.a_reviewer, pb, "0.05")
+    with pytest.raises(ValidationError, match="不是数值"):
+        services.enter_result(lab.world.a_analyst, pb, "0,05")
+    lab.icp.calibration_due = dt.date.today() - dt.timedelta(days=1)
+    lab.icp.save()
+    with pytest.raises(ValidationError, match="超过校准有效期"):
+        services.enter_result(lab.world.a_analyst, pb, "0.05", instrument=lab.icp)
+    lab.icp.calibration_due, lab.icp.status = dt.date.today() + dt.timedelta(days=10), InstrumentStatus.OUT_OF_SERVICE
+    lab.icp.save()
+    with pytest.raises(ValidationError, match="已停用"):
+        services.enter_result(lab.world.a_analyst, pb, "0.05", instrument=lab.icp)
+    Standard.objects.filter(pk=lab.cd.standard_id).update(status=StandardStatus.WITHDRAWN)
+    with pytest.raises(ValidationError, match="已废止"):
+        services.enter_result(lab.world.a_analyst, analysis(sample, "cd"), "0.01")
+    MethodAuthorization.objects.filter(user=lab.world.a_analyst).update(valid_until=dt.date.today() - dt.timedelta(1))
+    with pytest.raises(PermissionDenied, match="未获授权"):
+        services.enter_result(lab.world.a_analyst, pb, "0.05")
+    pb.refresh_from_db()
+    assert pb.value == "" and pb.version == 1
+    assert not AuditEvent.objects.filter(action="result").exists()
+
+
+@pytest.mark.django_db
+def test_results_calculations_review_and_locking(lab: Lab) -> None:
+    sample = lab.received(lab.pb, lab.moisture, lab.pb_dry, allow_non_accredited=True)
+    analyst, reviewer = lab.world.a_analyst, lab.world.a_reviewer
+    lab.icp.calibration_due = dt.date.today() + dt.timedelta(days=30)
+    lab.icp.save()
+    pb = services.enter_result(analyst, analysis(sample, "pb"), "0.0425", instrument=lab.icp, uncertainty="0.004",
+                               coverage_factor="2")
+    assert pb.state == "entered" and pb.instrument == lab.icp and pb.method_version == 1
+    assert Sample.objects.get(pk=sample.pk).state == "in_testing"
+    assert analysis(sample, "pb_dry").value == ""  # waits for the moisture
+    services.enter_result(analyst, analysis(sample, "moisture"), "12.0")
+    assert analysis(sample, "pb_dry").value == "0.04829545454545454545454545455"
+    assert Sample.objects.get(pk=sample.pk).state == "to_be_verified"
+    # A change after first entry needs its reason, and recalculates what depends on it.
+    with pytest.raises(ValidationError, match="必须说明理由"):
+        services.enter_result(analyst, analysis(sample, "moisture"), "13.0")
+    stale = analysis(sample, "moisture").version
+    services.enter_result(analyst, analysis(sample, "moisture"), "13.0", reason="称量记录抄错", expected_version=stale)
+    assert analysis(sample, "pb_dry").value.startswith("0.048850574")
+    with pytest.raises(services.Conflict, match="已被他人修改"):
+        services.enter_result(analyst, analysis(sample, "moisture"), "14.0", reason="x", expected_version=stale)
+    # Review: nobody verifies their own result; the password is re-entered; then the result is locked.
+    a_both = lab.world.a_analyst
+    a_both.roles = [Role.ANALYST, Role.REVIEWER]
+    a_both.save()
+    with pytest.raises(PermissionDenied, match="不能审核自己"):
+        services.verify_result(a_both, analysis(sample, "pb"), PASSWORD)
+    with pytest.raises(PermissionDenied, match="密码不正确"):
+        services.verify_result(reviewer, analysis(sample, "pb"), "wrong")
+    for keyword in ("pb", "moisture", "pb_dry"):
+        verified = services.verify_result(reviewer, analysis(sample, keyword), PASSWORD)
+        assert verified.state == "verified" and len(verified.signature) == 64
+    assert Sample.objects.get(pk=sample.pk).state == "verified"
+    with pytest.raises(ValidationError):
+        services.enter_result(analyst, analysis(sample, "pb"), "0.05", reason="x")
+    event = AuditEvent.objects.filter(action="verify").first()
+    assert (event is not None and event.changes["signature"] == verified.signature) or event.changes["signature"]
+
+
+@pytest.mark.django_db
+def test_a_retest_keeps_the_original_with_its_reason(lab: Lab) -> None:
+    sample = lab.received(lab.pb)
+    services.enter_result(lab.world.a_analyst, analysis(sample, "pb"), "0.31")
+    original = analysis(sample, "pb")
+    retest = services.request_retest(lab.world.a_reviewer, original, "平行样相对偏差超限")
+    original.refresh_from_db()
+    assert original.state == "retracted" and original.value == "0.31" and original.retest_reason
+    assert retest.retest_of == original and retest.state == "pending"
+    assert Sample.objects.get(pk=sample.pk).state == "in_testing"
+    services.enter_result(lab.world.a_analyst, retest, "0.052")
+    assert Sample.objects.get(pk=sample.pk).state == "to_be_verified"
+    with pytest.raises(ValidationError, match="必须说明理由"):
+        services.request_retest(lab.world.a_reviewer, retest, "")
