@@ -132,3 +132,23 @@ def test_a_retest_keeps_the_original_with_its_reason(lab: Lab) -> None:
     assert Sample.objects.get(pk=sample.pk).state == "to_be_verified"
     with pytest.raises(ValidationError, match="必须说明理由"):
         services.request_retest(lab.world.a_reviewer, retest, "")
+
+
+@pytest.mark.django_db
+def test_a_result_edited_directly_in_the_database_is_caught(lab: Lab) -> None:
+    from django.core.management import call_command
+    from django.db import connection
+
+    from opentic.lims.integrity import results_match_trail
+
+    sample = lab.received(lab.pb)
+    services.enter_result(lab.world.a_analyst, analysis(sample, "pb"), "0.31")
+    services.verify_result(lab.world.a_reviewer, analysis(sample, "pb"), PASSWORD)
+    assert results_match_trail() == []
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE lims_analysis SET value = %s WHERE id = %s", ["0.031", analysis(sample, "pb").pk])
+    problems = results_match_trail()
+    assert len(problems) == 1 and "'0.031'" in problems[0] and "'0.31'" in problems[0]
+    with pytest.raises(SystemExit) as exit_:
+        call_command("audit", "verify")
+    assert exit_.value.code == 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -130,6 +130,11 @@ def verify(chain: str | None = None) -> list[ChainReport]:
         verify_events(key, AuditEvent.objects.filter(chain=key).order_by("seq").iterator(), heads.get(key))
         for key in keys
     ]
+
+
+# Checks that current rows agree with what the trail last recorded of them: an app registers one in its
+# AppConfig.ready(); `opentic audit verify` runs them all. Each returns problems, empty when all agree.
+ROW_CHECKS: list[Callable[[], list[str]]] = []
 
 
 def history(entity: models.Model) -> models.QuerySet[AuditEvent]:

@@ -24,5 +24,10 @@ class Command(BaseCommand):
             else:
                 broken += 1
                 self.stdout.write(f"{report.chain}: BROKEN at event {report.first_broken_seq}: {report.problem}")
+        for check in audit.ROW_CHECKS:
+            problems = check()
+            for problem in problems[:50]:
+                self.stdout.write(f"ROW DIFFERS FROM ITS TRAIL: {problem}")
+            broken += len(problems)
         if broken:
             sys.exit(1)
