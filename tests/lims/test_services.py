@@ -152,3 +152,26 @@ def test_a_result_edited_directly_in_the_database_is_caught(lab: Lab) -> None:
     with pytest.raises(SystemExit) as exit_:
         call_command("audit", "verify")
     assert exit_.value.code == 1
+
+
+@pytest.mark.django_db
+def test_a_campaign_of_1000_samples_registers_in_one_go_or_not_at_all(lab: Lab) -> None:
+    from opentic.core.tabular import write_xlsx
+    from opentic.lims.sheets import HEADERS, import_samples
+    from opentic.registry.importing import ImportRejected
+
+    rows = [[f"大米 {n}", "大米", "铅;镉", "", f"B{n:05d}", "2026-09-01", "重庆市江津区某粮库", "王抽样"]
+            for n in range(1000)]
+    created = import_samples(lab.world.a_admin, lab.order, "campaign.xlsx", write_xlsx(HEADERS, rows))
+    assert len(created) == 1000 and Sample.objects.count() == 1000 and Analysis.objects.count() == 2000
+    assert Sample.objects.filter(batch_number="B00999", sampler="王抽样").exists()
+    bad = [*rows[:3], ["大米 x", "火星岩石", "铅", "", "", "2099-01-01", "", ""],
+           ["大米 y", "大米", "砷", "", "", "", "", ""], ["大米 z", "大米", "水分", "", "", "", "", ""]]
+    with pytest.raises(ImportRejected) as caught:
+        import_samples(lab.world.a_admin, lab.order, "bad.xlsx", write_xlsx(HEADERS, bad))
+    errors = [str(e) for e in caught.value.errors]
+    assert "第5行「检测对象」:“火星岩石”不在检测对象目录中" in errors
+    assert "第5行「生产日期」:晚于今天" in errors
+    assert "第6行「检测项目」:本机构没有检测项目“砷”" in errors
+    assert any(e.startswith("第7行「检测项目」:水分 不在资质认定范围内") for e in errors)
+    assert Sample.objects.count() == 1000

@@ -123,6 +123,7 @@ def register_samples(actor: User, order: Order, samples: Sequence[dict[str, Any]
     numbers = _next_lab_numbers(order.institution_id, today.year, len(samples))
     created: list[Sample] = []
     analyses: list[Analysis] = []
+    coverage: dict[tuple[int, tuple[int, ...]], set[int]] = {}  # a campaign repeats one object and one test list
     for number, data in zip(numbers, samples, strict=True):
         data = dict(data)
         services: list[AnalysisService] = list(data.pop("services", []))
@@ -132,7 +133,10 @@ def register_samples(actor: User, order: Order, samples: Sequence[dict[str, Any]
             raise PermissionDenied("检测项目不属于本机构")
         sample = Sample(institution_id=order.institution_id, order=order, lab_number=number, **data)
         sample.full_clean(exclude=["order", "institution"])
-        covered = accredited_services(order.institution_id, sample.test_object, services, today)
+        key = (sample.test_object_id, tuple(sorted(s.pk for s in services)))
+        if key not in coverage:
+            coverage[key] = accredited_services(order.institution_id, sample.test_object, services, today)
+        covered = coverage[key]
         outside = [s for s in services if s.pk not in covered]
         if outside and not allow_non_accredited:
             raise ValidationError(
