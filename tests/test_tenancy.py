@@ -55,6 +55,8 @@ MATRIX = [
      "/api/public/verify/proof?i=91500116MA5U7K3T2R&n=X-1&c=AAAAAAAAAAAAAAAAAAAAAA", set(), {"*": 404}),
     ("api verify", "get", "/api/public/verify?i=91500116MA5U7K3T2R&n=X-1&c=AAAAAAAAAAAAAAAAAAAAAA", set(PERSONAS),
      None),
+    ("lims sample list", "get", "/lims/", LAB_A | {"b_admin"}, {"anonymous": 302, "*": 404}),
+    ("lims register page", "get", "/lims/register/", LAB_A | {"b_admin"}, {"anonymous": 302, "*": 404}),
     ("admin ledger entries", "get", "/admin/ledger/entry/", {"platform_admin"}, {"*": 302}),
 ]
 

@@ -27,6 +27,7 @@ def test_registration_numbers_samples_and_marks_what_is_outside_the_scope(lab: L
     sample = lab.register(lab.pb, lab.moisture, allow_non_accredited=True)
     assert {a.service.keyword: a.accredited for a in sample.analyses.all()} == {"pb": True, "moisture": False}
     assert AuditEvent.objects.filter(action="register", chain=f"institution:{lab.world.lab_a.pk}").count() == 3
+    assert AuditEvent.objects.filter(action="register", entity="lims.Sample", entity_id=str(first.pk)).exists()
     with pytest.raises(PermissionDenied):
         services.register_samples(lab.world.b_admin, lab.order, [{"name": "x", "test_object": lab.rice,
                                                                   "services": [lab.pb]}])

@@ -152,10 +152,14 @@ def register_samples(actor: User, order: Order, samples: Sequence[dict[str, Any]
             analysis.sample = sample
         position += count
     Analysis.objects.bulk_create(analyses)
-    audit.record(actor=actor, action="register", entity="lims.Sample", entity_id=f"{numbers[0]}…{numbers[-1]}",
-                 institution_id=order.institution_id,
-                 changes={"order": order.number, "samples": numbers,
-                          "non_accredited": [a.service_id for a in analyses if not a.accredited]})
+    by_sample: dict[int, list[Analysis]] = {}
+    for a in analyses:
+        by_sample.setdefault(a.sample_id, []).append(a)
+    for sample in created:
+        audit.record(actor=actor, action="register", entity=sample, institution_id=order.institution_id,
+                     changes={"order": order.number, "lab_number": sample.lab_number, "name": sample.name,
+                              "analyses": {a.pk: {"service": a.service_id, "accredited": a.accredited}
+                                           for a in by_sample[sample.pk]}})
     return created
 
 

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from opentic.lims import views
+
+app_name = "lims"
+urlpatterns = [
+    path("", views.sample_list, name="list"),
+    path("register/", views.register, name="register"),
+    path("samples/<int:pk>/", views.sample, name="sample"),
+    path("samples/<int:pk>/receive/", views.receive, name="receive"),
+    path("samples/<int:pk>/analyses/<int:analysis_pk>/result/", views.result, name="result"),
+    path("samples/<int:pk>/analyses/<int:analysis_pk>/retest/", views.retest, name="retest"),
+    path("samples/<int:pk>/verify/", views.verify, name="verify"),
+    path("samples/<int:pk>/history/", views.history, name="history"),
+]

@@ -1,0 +1,197 @@
+"""The laboratory's pages: sample list, registration (one or a campaign), a sample with its results grid."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from opentic.core import audit
+from opentic.core.models import AuditEvent
+from opentic.registry.importing import ImportRejected
+from opentic.registry.models import Instrument, InstrumentStatus, TestObject
+
+from . import services
+from .forms import RegisterForm, SampleFilterForm, UploadForm
+from .lifecycle import SAMPLE_LABELS, SampleState, results_allowed
+from .models import Analysis, Sample
+from .reporting import BelowLoq, Reporting, formatted
+from .rounding import RoundingError, to_decimal
+from .sheets import HEADERS, import_samples
+
+
+def _institution_id(request: HttpRequest) -> int:
+    """Only an institution's own staff work in its laboratory; everybody else gets 404 here."""
+    user = request.user
+    if not user.is_authenticated or user.institution_id is None:
+        raise Http404
+    return int(user.institution_id)
+
+
+def _sample(request: HttpRequest, pk: int) -> Sample:
+    return get_object_or_404(Sample.objects.select_related("order__client", "test_object"), pk=pk,
+                             institution_id=_institution_id(request))
+
+
+@login_required
+def sample_list(request: HttpRequest) -> HttpResponse:
+    institution_id = _institution_id(request)
+    form = SampleFilterForm(request.GET or None)
+    samples = Sample.objects.filter(institution_id=institution_id).select_related("test_object", "order")
+    if form.is_valid():
+        if form.cleaned_data["state"]:
+            samples = samples.filter(state=form.cleaned_data["state"])
+        if form.cleaned_data["q"]:
+            q = form.cleaned_data["q"].strip()
+            samples = samples.filter(Q(lab_number__startswith=q) | Q(name__contains=q))
+    page = Paginator(samples.order_by("-id"), 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "lims/list.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+@login_required
+def register(request: HttpRequest) -> HttpResponse:
+    institution_id = _institution_id(request)
+    form = RegisterForm(institution_id, request.POST if "name" in request.POST else None)
+    upload = UploadForm(institution_id, request.POST if "file" in request.FILES else None, request.FILES or None)
+    errors: list[str] = []
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        obj = TestObject.objects.filter(name=data["test_object"].strip()).first()
+        if obj is None:
+            errors.append(_("Unknown object: %(name)s") % {"name": data["test_object"]})
+        else:
+            try:
+                sample = services.register_samples(request.user, data["order"], [{  # type: ignore[arg-type]
+                    "name": data["name"], "test_object": obj, "services": list(data["services"]),
+                    "batch_number": data["batch_number"], "production_date": data["production_date"],
+                }], allow_non_accredited=data["allow_non_accredited"])[0]
+                messages.success(request, _("Sample %(number)s registered.") % {"number": sample.lab_number})
+                return redirect("lims:sample", pk=sample.pk)
+            except (ValidationError, PermissionDenied) as exc:
+                errors += exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+    if upload.is_bound and upload.is_valid():
+        file = upload.cleaned_data["file"]
+        try:
+            created = import_samples(request.user, upload.cleaned_data["order"], file.name, file.read(),  # type: ignore[arg-type]
+                                     allow_non_accredited=upload.cleaned_data["allow_non_accredited"])
+            messages.success(request, _("%(count)d samples registered.") % {"count": len(created)})
+            return redirect("lims:list")
+        except ImportRejected as exc:
+            errors += [str(e) for e in exc.errors]
+    status = 422 if errors else 200
+    return render(request, "lims/register.html", {"form": form, "upload": upload, "errors": errors,
+                                                  "headers": HEADERS}, status=status)
+
+
+def _rows(sample: Sample, user: Any) -> list[dict[str, Any]]:
+    rows = []
+    for a in sample.analyses.select_related("service__parameter", "service__standard", "entered_by", "verified_by",
+                                            "instrument").order_by("id"):
+        s = a.service
+        shown = ""
+        if a.value:
+            try:
+                shown = formatted(to_decimal(a.value), Reporting(s.places, s.loq, s.lod, BelowLoq(s.below_loq)))
+            except RoundingError:
+                shown = a.value
+        rows.append({"a": a, "shown": shown,
+                     "editable": a.state in ("pending", "entered") and not s.formula and results_allowed(sample.state),
+                     "verifiable": a.state == "entered" and a.entered_by_id != user.pk})
+    return rows
+
+
+@login_required
+def sample(request: HttpRequest, pk: int) -> HttpResponse:
+    s = _sample(request, pk)
+    instruments = Instrument.objects.filter(institution_id=s.institution_id, status=InstrumentStatus.IN_SERVICE,
+                                            calibration_due__gte=timezone.localdate()).order_by("name")
+    return render(request, "lims/sample.html", {
+        "sample": s, "rows": _rows(s, request.user), "instruments": instruments,
+        "state_label": SAMPLE_LABELS[SampleState(s.state)],
+        "can_receive": s.state == SampleState.REGISTERED,
+    })
+
+
+def _fail(request: HttpRequest, exc: Exception) -> None:
+    messages.error(request, "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
+
+
+@login_required
+@require_POST
+def receive(request: HttpRequest, pk: int) -> HttpResponse:
+    s = _sample(request, pk)
+    accepted = request.POST.get("decision") != "reject"
+    try:
+        services.receive_sample(request.user, s, request.POST.get("condition", ""), accepted=accepted,  # type: ignore[arg-type]
+                                reason=request.POST.get("reason", ""),
+                                expected_version=int(request.POST.get("version") or 0) or None)
+    except (ValidationError, PermissionDenied) as exc:
+        _fail(request, exc)
+    return redirect("lims:sample", pk=s.pk)
+
+
+@login_required
+@require_POST
+def result(request: HttpRequest, pk: int, analysis_pk: int) -> HttpResponse:
+    s = _sample(request, pk)
+    analysis = get_object_or_404(Analysis, pk=analysis_pk, sample=s)
+    instrument = None
+    if request.POST.get("instrument"):
+        instrument = Instrument.objects.filter(pk=request.POST["instrument"], institution_id=s.institution_id).first()
+    try:
+        services.enter_result(request.user, analysis, request.POST.get("value", ""), instrument=instrument,  # type: ignore[arg-type]
+                              uncertainty=request.POST.get("uncertainty", ""), reason=request.POST.get("reason", ""),
+                              expected_version=int(request.POST.get("version") or 0) or None)
+    except (ValidationError, PermissionDenied) as exc:
+        _fail(request, exc)
+    return redirect("lims:sample", pk=s.pk)
+
+
+@login_required
+@require_POST
+def verify(request: HttpRequest, pk: int) -> HttpResponse:
+    """Sign the chosen results as verified; one password for the lot, each result signed on its own."""
+    s = _sample(request, pk)
+    chosen = Analysis.objects.filter(sample=s, pk__in=request.POST.getlist("analysis"))
+    if not chosen:
+        messages.error(request, _("Choose the results to verify."))
+    for analysis in chosen:
+        try:
+            services.verify_result(request.user, analysis, request.POST.get("password", ""))  # type: ignore[arg-type]
+        except (ValidationError, PermissionDenied) as exc:
+            _fail(request, exc)
+            break
+    return redirect("lims:sample", pk=s.pk)
+
+
+@login_required
+@require_POST
+def retest(request: HttpRequest, pk: int, analysis_pk: int) -> HttpResponse:
+    s = _sample(request, pk)
+    analysis = get_object_or_404(Analysis, pk=analysis_pk, sample=s)
+    try:
+        services.request_retest(request.user, analysis, request.POST.get("reason", ""))  # type: ignore[arg-type]
+    except (ValidationError, PermissionDenied) as exc:
+        _fail(request, exc)
+    return redirect("lims:sample", pk=s.pk)
+
+
+@login_required
+def history(request: HttpRequest, pk: int) -> HttpResponse:
+    s = _sample(request, pk)
+    ids = [str(i) for i in s.analyses.values_list("pk", flat=True)]
+    events = AuditEvent.objects.filter(chain=audit.chain_key(s.institution_id)).filter(
+        Q(entity="lims.Sample", entity_id=str(s.pk)) | Q(entity="lims.Analysis", entity_id__in=ids)).order_by("seq")
+    return render(request, "lims/history.html", {"sample": s, "events": events})
+

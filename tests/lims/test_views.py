@@ -1,0 +1,69 @@
+"""The laboratory's pages: only the lab's own staff see its samples; the grid drives the services."""
+
+import pytest
+
+from opentic.lims.models import Analysis, Sample
+from tests.conftest import PASSWORD, PERSONAS
+from tests.lims.conftest import Lab
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_a_samples_pages_answer_only_its_labs_staff(lab: Lab, persona: str) -> None:
+    sample = lab.received()
+    expected = 200 if persona.startswith("a_") else (302 if persona == "anonymous" else 404)
+    for url in (f"/lims/samples/{sample.pk}/", f"/lims/samples/{sample.pk}/history/"):
+        assert lab.world.client(persona).get(url).status_code == expected, (persona, url)
+    listing = lab.world.client(persona).get("/lims/")
+    if persona == "b_admin":
+        assert sample.lab_number not in listing.content.decode()
+    response = lab.world.client(persona).post(f"/lims/samples/{sample.pk}/receive/", {"condition": "x"})
+    assert response.status_code == (302 if persona.startswith("a_") or persona == "anonymous" else 404)
+
+
+@pytest.mark.django_db
+def test_the_results_grid_enters_verifies_and_shows_errors(lab: Lab) -> None:
+    sample = lab.received(lab.pb)
+    pb = sample.analyses.get()
+    analyst, reviewer = lab.world.client("a_analyst"), lab.world.client("a_reviewer")
+    page = analyst.get(f"/lims/samples/{sample.pk}/").content.decode()
+    assert 'class="result-value"' in page and "铅" in page
+    bad = analyst.post(f"/lims/samples/{sample.pk}/analyses/{pb.pk}/result/", {"value": "abc", "version": 1},
+                       follow=True)
+    assert "不是数值" in bad.content.decode()
+    analyst.post(f"/lims/samples/{sample.pk}/analyses/{pb.pk}/result/", {"value": "0.0425", "version": 1})
+    pb.refresh_from_db()
+    assert pb.value == "0.0425" and pb.state == "entered"
+    shown = reviewer.get(f"/lims/samples/{sample.pk}/").content.decode()
+    assert "0.042" in shown and 'name="analysis"' in shown
+    wrong = reviewer.post(f"/lims/samples/{sample.pk}/verify/", {"analysis": [pb.pk], "password": "nope"},
+                          follow=True)
+    assert "密码不正确" in wrong.content.decode()
+    reviewer.post(f"/lims/samples/{sample.pk}/verify/", {"analysis": [pb.pk], "password": PASSWORD})
+    assert Analysis.objects.get(pk=pb.pk).state == "verified"
+    assert Sample.objects.get(pk=sample.pk).state == "verified"
+    history = reviewer.get(f"/lims/samples/{sample.pk}/history/").content.decode()
+    assert "verify" in history and "0.0425" in history and "register" in history
+
+
+@pytest.mark.django_db
+def test_registering_on_the_page_one_sample_or_a_campaign(lab: Lab) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from opentic.core.tabular import write_csv
+    from opentic.lims.sheets import HEADERS
+
+    client = lab.world.client("a_admin")
+    response = client.post("/lims/register/", {"order": lab.order.pk, "name": "籼米", "test_object": "大米",
+                                                "services": [lab.pb.pk, lab.cd.pk]})
+    assert response.status_code == 302
+    assert Sample.objects.filter(name="籼米").exists()
+    refused = client.post("/lims/register/", {"order": lab.order.pk, "name": "x", "test_object": "大米",
+                                               "services": [lab.moisture.pk]})
+    assert refused.status_code == 422 and "不在资质认定范围内" in refused.content.decode()
+    data = write_csv(HEADERS, [["大米 1", "大米", "铅", "", "", "", "", ""],
+                               ["大米 2", "月球", "铅", "", "", "", "", ""]])
+    upload = client.post("/lims/register/", {"order": lab.order.pk,
+                                              "file": SimpleUploadedFile("c.csv", data, content_type="text/csv")})
+    assert upload.status_code == 422 and "第3行「检测对象」" in upload.content.decode()
+    assert not Sample.objects.filter(name="大米 1").exists()
