@@ -29,6 +29,9 @@ from opentic.registry.models import (
     TestObject,
 )
 
+# The working lab (tests/lims/fixtures.py) serves the LIMS tests and the browser tests alike.
+pytest_plugins = ["tests.lims.fixtures"]
+
 PASSWORD = "correct-horse-battery-staple"
 # Valid unified social credit codes (GB 32100-2015 check digits).
 CODE_A = "91500116MA5U7K3T2R"

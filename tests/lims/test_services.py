@@ -10,7 +10,7 @@ from opentic.lims import services
 from opentic.lims.models import Analysis, MethodAuthorization, Sample
 from opentic.registry.models import InstrumentStatus, Standard, StandardStatus
 from tests.conftest import PASSWORD, make_user
-from tests.lims.conftest import Lab
+from tests.lims.fixtures import Lab
 
 
 def analysis(sample: Sample, keyword: str) -> Analysis:

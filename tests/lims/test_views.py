@@ -4,7 +4,7 @@ import pytest
 
 from opentic.lims.models import Analysis, Sample
 from tests.conftest import PASSWORD, PERSONAS
-from tests.lims.conftest import Lab
+from tests.lims.fixtures import Lab
 
 
 @pytest.mark.django_db

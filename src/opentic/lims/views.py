@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from opentic.core import audit
-from opentic.core.models import AuditEvent
+from opentic.core.models import AuditEvent, Role
 from opentic.registry.importing import ImportRejected
 from opentic.registry.models import Instrument, InstrumentStatus, TestObject
 
@@ -95,6 +95,7 @@ def register(request: HttpRequest) -> HttpResponse:
 
 
 def _rows(sample: Sample, user: Any) -> list[dict[str, Any]]:
+    enters = user.has_role(Role.ANALYST, Role.INSTITUTION_ADMIN)
     rows = []
     for a in sample.analyses.select_related("service__parameter", "service__standard", "entered_by", "verified_by",
                                             "instrument").order_by("id"):
@@ -106,7 +107,8 @@ def _rows(sample: Sample, user: Any) -> list[dict[str, Any]]:
             except RoundingError:
                 shown = a.value
         rows.append({"a": a, "shown": shown,
-                     "editable": a.state in ("pending", "entered") and not s.formula and results_allowed(sample.state),
+                     "editable": enters and a.state in ("pending", "entered") and not s.formula
+                     and results_allowed(sample.state),
                      "verifiable": a.state == "entered" and a.entered_by_id != user.pk})
     return rows
 

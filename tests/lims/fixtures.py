@@ -1,4 +1,4 @@
-"""A working lab on top of the shared world: lab A's client, an order, its methods and an authorized analyst."""
+"""Fixture: a working lab on the shared world: lab A's client, an order, its methods, an authorized analyst."""
 
 from __future__ import annotations
 

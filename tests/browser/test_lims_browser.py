@@ -1,0 +1,55 @@
+"""In a real browser: a sample from registration through receipt, keyboard result entry and signed verification."""
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.conftest import PASSWORD
+from tests.lims.fixtures import Lab
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def sign_in(page: Page, server: object, username: str) -> None:
+    page.context.clear_cookies()
+    page.goto(f"{server}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+
+
+def test_a_sample_walks_from_registration_to_verified(lab: Lab, live_server: object, page: Page) -> None:
+    sign_in(page, live_server, "a-admin")
+    page.goto(f"{live_server}/lims/register/")
+    form = page.locator("#one")
+    form.locator("select[name=order]").select_option(label=lab.order.number)
+    form.locator("input[name=name]").fill("五常大米 批次 7")
+    form.locator("input[name=test_object]").fill("大米")
+    form.locator("select[name=services]").select_option([str(lab.pb.pk), str(lab.cd.pk)])
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#state")).to_have_attribute("data-state", "registered")
+    page.fill("#receive input[name=condition]", "密封完好,常温")
+    page.click("#receive button[value=accept]")
+    expect(page.locator("#state")).to_have_attribute("data-state", "received")
+    sample_url = page.url
+
+    sign_in(page, live_server, "a-analyst")
+    page.goto(sample_url)
+    first = page.locator(".result-value").nth(0)
+    first.fill("0.0425")
+    first.press("Enter")
+    expect(page.locator("#state")).to_have_attribute("data-state", "in_testing")
+    second = page.locator(".result-value").nth(1)
+    second.fill("0.0031")
+    second.press("Enter")
+    expect(page.locator("#state")).to_have_attribute("data-state", "to_be_verified")
+
+    sign_in(page, live_server, "a-reviewer")
+    page.goto(sample_url)
+    expect(page.locator("#results")).to_contain_text("0.042")
+    page.fill("#verify input[name=password]", "wrong")
+    page.click("#verify button[type=submit]")
+    expect(page.locator(".messages")).to_contain_text("密码不正确")
+    page.fill("#verify input[name=password]", PASSWORD)
+    page.click("#verify button[type=submit]")
+    expect(page.locator("#state")).to_have_attribute("data-state", "verified")
+    expect(page.locator("#results tbody tr[data-state=verified]")).to_have_count(2)
