@@ -176,3 +176,31 @@ def test_a_campaign_of_1000_samples_registers_in_one_go_or_not_at_all(lab: Lab) 
     assert "第6行「检测项目」:本机构没有检测项目“砷”" in errors
     assert any(e.startswith("第7行「检测项目」:水分 不在资质认定范围内") for e in errors)
     assert Sample.objects.count() == 1000
+
+
+@pytest.mark.django_db
+def test_conformity_is_judged_and_stored_with_its_decision_rule(lab: Lab) -> None:
+    from decimal import Decimal
+
+    from opentic.lims.models import Specification
+    from opentic.registry.models import Parameter, TestObject
+
+    grain = TestObject.objects.get(name="粮食加工品")
+    Specification.objects.create(institution=lab.world.lab_a, name="GB 2762-2022", test_object=grain,
+                                 parameter=Parameter.objects.get(name="铅"), upper=Decimal("0.2"), unit="mg/kg")
+    simple = lab.received(lab.pb, specification="GB 2762-2022")
+    pb = services.enter_result(lab.world.a_analyst, analysis(simple, "pb"), "0.19", uncertainty="0.03")
+    assert pb.conformity == "pass"
+    assert pb.judged_against == "GB 2762-2022:铅 ≤ 0.2 mg/kg;简单接受规则(ILAC-G8:09/2019 4.2.1,w = 0);全数值比较"
+    guarded = lab.received(lab.pb, specification="GB 2762-2022", decision_rule="guarded")
+    with pytest.raises(ValidationError, match="扩展不确定度"):
+        services.enter_result(lab.world.a_analyst, analysis(guarded, "pb"), "0.19")
+    pb = services.enter_result(lab.world.a_analyst, analysis(guarded, "pb"), "0.19", uncertainty="0.03")
+    assert pb.conformity == "fail" and "保护带" in pb.judged_against
+    event = AuditEvent.objects.filter(action="result", entity_id=str(pb.pk)).last()
+    assert event is not None and event.changes["conformity"] == "fail"
+    lab.pb.unit = "μg/kg"
+    lab.pb.save()
+    wrong_unit = lab.received(lab.pb, specification="GB 2762-2022")
+    with pytest.raises(ValidationError, match="单位不一致"):
+        services.enter_result(lab.world.a_analyst, analysis(wrong_unit, "pb"), "190")

@@ -134,6 +134,11 @@ class Sample(models.Model):
     sampling_place = models.CharField(_("sampling place"), max_length=200, blank=True)
     batch_number = models.CharField(_("batch number"), max_length=60, blank=True)
     production_date = models.DateField(_("production date"), null=True, blank=True)
+    # The product standard its results are judged against, and the decision rule agreed with the client.
+    specification = models.CharField(_("specification"), max_length=100, blank=True)
+    decision_rule = models.CharField(_("decision rule"), max_length=20, choices=[
+        ("simple", _("simple acceptance")), ("guarded", _("guarded acceptance, w = U")),
+        ("guarded_nonbinary", _("guarded acceptance, w = U, with conditional statements"))], default="simple")
     version = models.PositiveIntegerField(default=1)  # optimistic locking
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -177,6 +182,9 @@ class Analysis(models.Model):
     retest_of = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="retest")
     retest_reason = models.CharField(_("retest reason"), max_length=300, blank=True)
+    # The conformity statement with what it was judged by: the limits and the decision rule, as they were.
+    conformity = models.CharField(_("conformity"), max_length=20, blank=True)
+    judged_against = models.CharField(_("judged against"), max_length=300, blank=True)
     version = models.PositiveIntegerField(default=1)  # optimistic locking
 
     class Meta:

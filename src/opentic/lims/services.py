@@ -33,8 +33,18 @@ from opentic.registry.models import (
 )
 
 from . import lifecycle
+from .conformity import ConformityError, DecisionRule, Limits, judge
 from .formula import Formula, FormulaError, calculate
-from .models import Analysis, AnalysisService, Client, LabNumberCounter, MethodAuthorization, Order, Sample
+from .models import (
+    Analysis,
+    AnalysisService,
+    Client,
+    LabNumberCounter,
+    MethodAuthorization,
+    Order,
+    Sample,
+    Specification,
+)
 from .rounding import RoundingError, to_decimal
 
 
@@ -95,16 +105,20 @@ def _next_lab_numbers(institution_id: int, year: int, count: int) -> list[str]:
     return [f"{year}-{n:06d}" for n in range(first, first + count)]
 
 
+def _object_chain(test_object: TestObject) -> list[int]:
+    chain: list[int] = []
+    node: TestObject | None = test_object
+    while node is not None and len(chain) < 20:
+        chain.append(node.pk)
+        node = node.parent
+    return chain
+
+
 def accredited_services(institution_id: int, test_object: TestObject, services: Sequence[AnalysisService],
                         day: dt.date) -> set[int]:
     """Which of these services the institution's scope covers for this object (or a broader one) today."""
-    objects: list[int] = []
-    node: TestObject | None = test_object
-    while node is not None and len(objects) < 20:
-        objects.append(node.pk)
-        node = node.parent
     covered = set(ScopeLine.objects.valid_on(day).filter(
-        institution_id=institution_id, test_object__in=objects,
+        institution_id=institution_id, test_object__in=_object_chain(test_object),
         parameter__in={s.parameter_id for s in services}, standard__in={s.standard_id for s in services},
     ).values_list("parameter_id", "standard_id"))
     return {s.pk for s in services if (s.parameter_id, s.standard_id) in covered}
@@ -208,6 +222,43 @@ def invalidate_sample(actor: User, sample: Sample, reason: str, expected_version
 
 # ---------------------------------------------------------------- results
 
+RULES = {
+    "simple": DecisionRule(),
+    "guarded": DecisionRule(guarded=True),
+    "guarded_nonbinary": DecisionRule(guarded=True, binary=False),
+}
+
+
+def _judge(analysis: Analysis, sample: Sample) -> None:
+    """Set the analysis's conformity against the sample's specification, under the sample's decision rule.
+
+    Compared on the full value (全数值比较法, GB/T 8170 4.3.1), not the rounded one."""
+    analysis.conformity = analysis.judged_against = ""
+    if not sample.specification or not analysis.value:
+        return
+    chain = _object_chain(sample.test_object)
+    specs = {s.test_object_id: s for s in Specification.objects.filter(
+        institution_id=sample.institution_id, name=sample.specification, parameter_id=analysis.service.parameter_id,
+        test_object__in=chain)}
+    spec = next((specs[o] for o in chain if o in specs), None)  # the most specific object wins
+    if spec is None:
+        return
+    if spec.unit != analysis.unit:
+        raise ValidationError(f"单位不一致:结果以 {analysis.unit} 表示,{spec.name} 的限量以 {spec.unit} 表示")
+    rule = RULES[sample.decision_rule]
+    u = to_decimal(analysis.uncertainty) if analysis.uncertainty else None
+    if rule.guarded and u is None:
+        raise ValidationError({"uncertainty": "样品采用保护带判定规则,须录入该结果的扩展不确定度 U"})
+    try:
+        judgement = judge(to_decimal(analysis.value), Limits(spec.lower, spec.upper), rule, u)
+    except ConformityError as exc:
+        raise ValidationError(f"无法判定:{exc}") from exc
+    limit = " ~ ".join(f"{v.normalize():f}" for v in (spec.lower, spec.upper) if v is not None)
+    bound = "≤ " if spec.lower is None else ("≥ " if spec.upper is None else "")
+    analysis.conformity = judgement.outcome.value
+    analysis.judged_against = (f"{spec.name}:{spec.parameter.name} {bound}{limit} {spec.unit};"
+                               f"{rule.description};全数值比较")
+
 
 def _gate_method(actor: User, service: AnalysisService, day: dt.date) -> None:
     if service.standard.status == StandardStatus.WITHDRAWN:
@@ -265,7 +316,9 @@ def _recalculate(actor: User, sample: Sample, changed_keyword: str) -> None:
         analysis.state = Analysis.State.ENTERED if new else Analysis.State.PENDING
         analysis.entered_by, analysis.entered_at = actor, timezone.now()
         analysis.method_version = analysis.service.version
-        _bump(analysis, ["value", "calculated", "state", "entered_by", "entered_at", "method_version"])
+        _judge(analysis, sample)
+        _bump(analysis, ["value", "calculated", "state", "entered_by", "entered_at", "method_version", "conformity",
+                         "judged_against"])
         audit.record(actor=actor, action="calculate", entity=analysis, institution_id=sample.institution_id,
                      changes={"value": [before, new], "because": changed_keyword})
 
@@ -302,11 +355,14 @@ def enter_result(actor: User, analysis: Analysis, value: str, *, instrument: Ins
         coverage_factor.strip()
     analysis.instrument, analysis.method_version = instrument, analysis.service.version
     analysis.entered_by, analysis.entered_at, analysis.state = actor, timezone.now(), Analysis.State.ENTERED
+    _judge(analysis, sample)
     _bump(analysis, ["value", "uncertainty", "coverage_factor", "instrument", "method_version", "entered_by",
-                     "entered_at", "state"])
+                     "entered_at", "state", "conformity", "judged_against"])
     audit.record(actor=actor, action="result", entity=analysis, institution_id=sample.institution_id,
-                 changes=audit.diff(before, {"value": analysis.value, "uncertainty": analysis.uncertainty,
-                                             "instrument": analysis.instrument_id}), reason=reason)
+                 changes={**audit.diff(before, {"value": analysis.value, "uncertainty": analysis.uncertainty,
+                                                "instrument": analysis.instrument_id}),
+                          "conformity": analysis.conformity, "judged_against": analysis.judged_against},
+                 reason=reason)
     _recalculate(actor, sample, analysis.service.keyword)
     _progress(actor, sample)
     analysis.refresh_from_db()
