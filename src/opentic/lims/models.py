@@ -104,12 +104,15 @@ class MethodAuthorization(models.Model):
 
 
 class LabNumberCounter(models.Model):
+    """The last number given in a series (samples, worksheets) of an institution in a year."""
+
     institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="+")
+    series = models.CharField(max_length=10, default="sample")
     year = models.PositiveSmallIntegerField()
     last = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["institution", "year"], name="lims_counter_year")]
+        constraints = [models.UniqueConstraint(fields=["institution", "series", "year"], name="lims_counter_series")]
 
     def __str__(self) -> str:
         return f"{self.institution_id}/{self.year}: {self.last}"
@@ -194,6 +197,81 @@ class Analysis(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sample_id} {self.service_id}"
+
+
+class ReferenceMaterial(models.Model):
+    """A reference material or control material (标准物质/质控样) with its certified value and expiry."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("name"), max_length=200)
+    lot = models.CharField(_("lot"), max_length=60)
+    certified_value = models.CharField(_("certified value"), max_length=40, blank=True)
+    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    expires_on = models.DateField(_("expires on"))
+
+    class Meta:
+        verbose_name = _("reference material")
+        constraints = [models.UniqueConstraint(fields=["institution", "name", "lot"], name="lims_rm_lot")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.lot})"
+
+
+class Worksheet(models.Model):
+    """A batch of analyses run together by one method on one instrument, with its QC positions."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("open")
+        RELEASED = "released", _("released")
+
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
+    number = models.CharField(_("worksheet number"), max_length=30)
+    service = models.ForeignKey(AnalysisService, verbose_name=_("method"), on_delete=models.PROTECT,
+                                related_name="+")
+    instrument = models.ForeignKey(Instrument, verbose_name=_("instrument"), on_delete=models.PROTECT,
+                                   related_name="+")
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.OPEN)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("worksheet")
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["institution", "number"], name="lims_worksheet_number")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Position(models.Model):
+    """A slot of a worksheet: a sample's analysis, or a QC check (blank, duplicate, control material)."""
+
+    class Kind(models.TextChoices):
+        SAMPLE = "sample", _("sample")
+        BLANK = "blank", _("blank")
+        DUPLICATE = "duplicate", _("duplicate")
+        CONTROL = "control", _("control or reference material")
+
+    worksheet = models.ForeignKey(Worksheet, on_delete=models.CASCADE, related_name="positions")
+    slot = models.PositiveIntegerField(_("position"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    analysis = models.ForeignKey(Analysis, null=True, blank=True, on_delete=models.PROTECT, related_name="positions")
+    reference_material = models.ForeignKey(ReferenceMaterial, null=True, blank=True, on_delete=models.PROTECT,
+                                           related_name="+")
+    value = models.CharField(_("QC result"), max_length=40, blank=True)  # for QC positions; samples use analysis
+
+    class Meta:
+        ordering = ["worksheet", "slot"]
+        constraints = [
+            models.UniqueConstraint(fields=["worksheet", "slot"], name="lims_position_slot"),
+            # An analysis sits on one worksheet at a time (a duplicate refers to it from a QC position).
+            models.UniqueConstraint(fields=["analysis"], condition=models.Q(kind="sample"),
+                                    name="lims_analysis_on_one_worksheet"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.worksheet_id}#{self.slot} {self.kind}"
 
 
 class Specification(models.Model):

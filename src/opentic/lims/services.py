@@ -52,7 +52,7 @@ class Conflict(ValidationError):
     """Someone else changed the row since it was read."""
 
 
-def _require_member(actor: User, institution_id: int, *roles: str) -> None:
+def require_member(actor: User, institution_id: int, *roles: str) -> None:
     require(actor.is_authenticated and actor.institution_id == institution_id, "只能处理本机构的数据")
     if roles:
         require(actor.has_role(*roles, Role.INSTITUTION_ADMIN), "没有执行此操作的岗位权限")
@@ -73,7 +73,7 @@ def _bump(row: Sample | Analysis, fields: list[str]) -> None:
 
 @transaction.atomic
 def create_client(actor: User, institution: Institution, name: str, **fields: Any) -> Client:
-    _require_member(actor, institution.pk)
+    require_member(actor, institution.pk)
     client = Client(institution=institution, name=(name or "").strip(), **fields)
     client.full_clean()
     client.save()
@@ -84,7 +84,7 @@ def create_client(actor: User, institution: Institution, name: str, **fields: An
 
 @transaction.atomic
 def create_order(actor: User, client: Client, number: str, received_on: dt.date, **fields: Any) -> Order:
-    _require_member(actor, client.institution_id)
+    require_member(actor, client.institution_id)
     order = Order(institution_id=client.institution_id, client=client, number=(number or "").strip(),
                   received_on=received_on, **fields)
     order.full_clean()
@@ -97,12 +97,17 @@ def create_order(actor: User, client: Client, number: str, received_on: dt.date,
 # ---------------------------------------------------------------- samples
 
 
-def _next_lab_numbers(institution_id: int, year: int, count: int) -> list[str]:
-    counter, _ = LabNumberCounter.objects.select_for_update().get_or_create(institution_id=institution_id, year=year)
+def next_numbers(institution_id: int, year: int, count: int, series: str = "sample") -> list[int]:
+    counter, _ = LabNumberCounter.objects.select_for_update().get_or_create(
+        institution_id=institution_id, series=series, year=year)
     first = counter.last + 1
     counter.last += count
     counter.save(update_fields=["last"])
-    return [f"{year}-{n:06d}" for n in range(first, first + count)]
+    return list(range(first, first + count))
+
+
+def _next_lab_numbers(institution_id: int, year: int, count: int) -> list[str]:
+    return [f"{year}-{n:06d}" for n in next_numbers(institution_id, year, count)]
 
 
 def _object_chain(test_object: TestObject) -> list[int]:
@@ -130,7 +135,7 @@ def register_samples(actor: User, order: Order, samples: Sequence[dict[str, Any]
     """Register samples with their analyses, numbered in one go; each dict holds the sample's fields and
     `services`, the analysis services requested. An analysis outside the accredited scope is refused
     unless `allow_non_accredited`, and is then marked so (the report will say it)."""
-    _require_member(actor, order.institution_id)
+    require_member(actor, order.institution_id)
     if not samples:
         raise ValidationError("没有样品")
     today = timezone.localdate()
@@ -199,7 +204,7 @@ def _transition(actor: User, sample: Sample, new: str, reason: str = "", expecte
 def receive_sample(actor: User, sample: Sample, condition: str, accepted: bool = True, reason: str = "",
                    retention_days: int = 90, expected_version: int | None = None) -> Sample:
     """Receipt with the condition checked; a sample unfit for testing is rejected with the reason."""
-    _require_member(actor, sample.institution_id)
+    require_member(actor, sample.institution_id)
     now = timezone.now()
     if not accepted:
         return _transition(actor, sample, lifecycle.SampleState.REJECTED, reason, expected_version,
@@ -210,13 +215,13 @@ def receive_sample(actor: User, sample: Sample, condition: str, accepted: bool =
 
 @transaction.atomic
 def cancel_sample(actor: User, sample: Sample, reason: str, expected_version: int | None = None) -> Sample:
-    _require_member(actor, sample.institution_id)
+    require_member(actor, sample.institution_id)
     return _transition(actor, sample, lifecycle.SampleState.CANCELLED, reason, expected_version)
 
 
 @transaction.atomic
 def invalidate_sample(actor: User, sample: Sample, reason: str, expected_version: int | None = None) -> Sample:
-    _require_member(actor, sample.institution_id, Role.REVIEWER)
+    require_member(actor, sample.institution_id, Role.REVIEWER)
     return _transition(actor, sample, lifecycle.SampleState.INVALIDATED, reason, expected_version)
 
 
@@ -260,7 +265,7 @@ def _judge(analysis: Analysis, sample: Sample) -> None:
                                f"{rule.description};全数值比较")
 
 
-def _gate_method(actor: User, service: AnalysisService, day: dt.date) -> None:
+def gate_method(actor: User, service: AnalysisService, day: dt.date) -> None:
     if service.standard.status == StandardStatus.WITHDRAWN:
         raise ValidationError(f"方法 {service.standard} 已废止,不能再用于检测")
     authorized = MethodAuthorization.objects.filter(
@@ -270,7 +275,7 @@ def _gate_method(actor: User, service: AnalysisService, day: dt.date) -> None:
         raise PermissionDenied(f"{actor.get_username()} 未获授权使用方法 {service.standard}")
 
 
-def _gate_instrument(instrument: Instrument | None, institution_id: int, day: dt.date) -> None:
+def gate_instrument(instrument: Instrument | None, institution_id: int, day: dt.date) -> None:
     if instrument is None:
         return
     if instrument.institution_id != institution_id:
@@ -329,7 +334,7 @@ def enter_result(actor: User, analysis: Analysis, value: str, *, instrument: Ins
                  expected_version: int | None = None) -> Analysis:
     analysis = Analysis.objects.select_for_update().select_related("sample", "service__standard").get(pk=analysis.pk)
     sample = analysis.sample
-    _require_member(actor, sample.institution_id, Role.ANALYST)
+    require_member(actor, sample.institution_id, Role.ANALYST)
     _check_version(analysis, expected_version)
     if not lifecycle.results_allowed(sample.state):
         raise ValidationError(f"样品 {sample} 处于“{lifecycle.SAMPLE_LABELS[lifecycle.SampleState(sample.state)]}”"
@@ -348,8 +353,8 @@ def enter_result(actor: User, analysis: Analysis, value: str, *, instrument: Ins
     if analysis.value and not reason.strip():
         raise ValidationError({"reason": "修改已录入的结果必须说明理由"})
     today = timezone.localdate()
-    _gate_method(actor, analysis.service, today)
-    _gate_instrument(instrument, sample.institution_id, today)
+    gate_method(actor, analysis.service, today)
+    gate_instrument(instrument, sample.institution_id, today)
     before = {"value": analysis.value, "uncertainty": analysis.uncertainty, "instrument": analysis.instrument_id}
     analysis.value, analysis.uncertainty, analysis.coverage_factor = str(number), uncertainty.strip(), \
         coverage_factor.strip()
@@ -381,7 +386,7 @@ def signed_content(analysis: Analysis, meaning: str, signer: User, at: dt.dateti
 def verify_result(actor: User, analysis: Analysis, password: str, expected_version: int | None = None) -> Analysis:
     """The second person's check, signed electronically: password re-entered, meaning 'verified'."""
     analysis = Analysis.objects.select_for_update().select_related("sample").get(pk=analysis.pk)
-    _require_member(actor, analysis.sample.institution_id, Role.REVIEWER)
+    require_member(actor, analysis.sample.institution_id, Role.REVIEWER)
     _check_version(analysis, expected_version)
     if not actor.check_password(password or ""):
         raise PermissionDenied("电子签名失败:密码不正确")
@@ -404,7 +409,7 @@ def verify_result(actor: User, analysis: Analysis, password: str, expected_versi
 def request_retest(actor: User, analysis: Analysis, reason: str) -> Analysis:
     """Send a result back: the original stays, marked retracted with the reason; a new analysis is pending."""
     analysis = Analysis.objects.select_for_update().select_related("sample").get(pk=analysis.pk)
-    _require_member(actor, analysis.sample.institution_id, Role.REVIEWER)
+    require_member(actor, analysis.sample.institution_id, Role.REVIEWER)
     if not reason.strip():
         raise ValidationError({"reason": "复测必须说明理由"})
     if analysis.state not in (Analysis.State.ENTERED, Analysis.State.VERIFIED):
