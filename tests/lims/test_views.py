@@ -67,3 +67,30 @@ def test_registering_on_the_page_one_sample_or_a_campaign(lab: Lab) -> None:
                                               "file": SimpleUploadedFile("c.csv", data, content_type="text/csv")})
     assert upload.status_code == 422 and "第3行「检测对象」" in upload.content.decode()
     assert not Sample.objects.filter(name="大米 1").exists()
+
+
+@pytest.mark.django_db
+def test_a_worksheet_renders_in_constant_queries_and_saves_the_grid(lab: Lab) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from opentic.lims.worksheets import QC, create_worksheet
+
+    def sheet_of(n: int):  # type: ignore[no-untyped-def]
+        analyses = [lab.received(lab.pb).analyses.get() for _ in range(n)]
+        return create_worksheet(lab.world.a_analyst, lab.pb, lab.icp, analyses, [QC("blank")])
+
+    small, large = sheet_of(2), sheet_of(30)
+    client = lab.world.client("a_analyst")
+    counts = []
+    for sheet in (small, large):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/lims/worksheets/{sheet.pk}/").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    positions = {p.slot: p.pk for p in small.positions.all()}
+    client.post(f"/lims/worksheets/{small.pk}/", {f"p{positions[1]}": "0.002", f"p{positions[2]}": "0.05"})
+    assert Analysis.objects.get(positions__pk=positions[2]).value == "0.05"
+    page = client.get("/lims/worksheets/").content.decode()
+    assert small.number in page
+    assert lab.world.client("b_admin").get(f"/lims/worksheets/{small.pk}/").status_code == 404

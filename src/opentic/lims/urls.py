@@ -12,4 +12,6 @@ urlpatterns = [
     path("samples/<int:pk>/analyses/<int:analysis_pk>/retest/", views.retest, name="retest"),
     path("samples/<int:pk>/verify/", views.verify, name="verify"),
     path("samples/<int:pk>/history/", views.history, name="history"),
+    path("worksheets/", views.worksheets, name="worksheets"),
+    path("worksheets/<int:pk>/", views.worksheet, name="worksheet"),
 ]

@@ -23,10 +23,11 @@ from opentic.registry.models import Instrument, InstrumentStatus, TestObject
 from . import services
 from .forms import RegisterForm, SampleFilterForm, UploadForm
 from .lifecycle import SAMPLE_LABELS, SampleState, results_allowed
-from .models import Analysis, Sample
+from .models import Analysis, AnalysisService, Position, ReferenceMaterial, Sample, Worksheet
 from .reporting import BelowLoq, Reporting, formatted
 from .rounding import RoundingError, to_decimal
 from .sheets import HEADERS, import_samples
+from .worksheets import QC, create_worksheet, enter_worksheet_results
 
 
 def _institution_id(request: HttpRequest) -> int:
@@ -197,3 +198,62 @@ def history(request: HttpRequest, pk: int) -> HttpResponse:
         Q(entity="lims.Sample", entity_id=str(s.pk)) | Q(entity="lims.Analysis", entity_id__in=ids)).order_by("seq")
     return render(request, "lims/history.html", {"sample": s, "events": events})
 
+
+
+# ---------------------------------------------------------------- worksheets
+
+
+@login_required
+def worksheets(request: HttpRequest) -> HttpResponse:
+    """Open worksheets, and a new one from the pending analyses of a method."""
+    institution_id = _institution_id(request)
+    service_choices = AnalysisService.objects.filter(institution_id=institution_id).select_related("parameter",
+                                                                                                    "standard")
+    if request.method == "POST":
+        service = get_object_or_404(AnalysisService, pk=request.POST.get("service"), institution_id=institution_id)
+        instrument = get_object_or_404(Instrument, pk=request.POST.get("instrument"), institution_id=institution_id)
+        limit = min(int(request.POST.get("limit") or 20), 1000)
+        pending = list(Analysis.objects.filter(
+            service=service, state=Analysis.State.PENDING, sample__state__in=["received", "in_testing"]
+        ).exclude(positions__kind=Position.Kind.SAMPLE).order_by("sample__lab_number")[:limit])
+        qc = [QC("blank")] * int(request.POST.get("blanks") or 0)
+        if request.POST.get("duplicate") and pending:
+            qc.append(QC("duplicate", duplicate_of=0))
+        if request.POST.get("reference_material"):
+            rm = get_object_or_404(ReferenceMaterial, pk=request.POST["reference_material"],
+                                   institution_id=institution_id)
+            qc.append(QC("control", reference_material=rm))
+        try:
+            sheet = create_worksheet(request.user, service, instrument, pending, qc)  # type: ignore[arg-type]
+            return redirect("lims:worksheet", pk=sheet.pk)
+        except (ValidationError, PermissionDenied) as exc:
+            _fail(request, exc)
+    return render(request, "lims/worksheets.html", {
+        "sheets": Worksheet.objects.filter(institution_id=institution_id).select_related(
+            "service__parameter", "instrument")[:50],
+        "services": service_choices,
+        "instruments": Instrument.objects.filter(institution_id=institution_id, status=InstrumentStatus.IN_SERVICE,
+                                                 calibration_due__gte=timezone.localdate()).order_by("name"),
+        "materials": ReferenceMaterial.objects.filter(institution_id=institution_id,
+                                                      expires_on__gte=timezone.localdate()),
+    })
+
+
+@login_required
+def worksheet(request: HttpRequest, pk: int) -> HttpResponse:
+    """The grid: one input per position, Tab from one to the next, one Save for the lot.
+
+    A constant number of queries whatever its size (tests/lims/test_views.py counts them)."""
+    institution_id = _institution_id(request)
+    sheet = get_object_or_404(Worksheet.objects.select_related("service__parameter", "service__standard",
+                                                               "instrument"), pk=pk, institution_id=institution_id)
+    if request.method == "POST":
+        values = {int(k.removeprefix("p")): v for k, v in request.POST.items() if k.startswith("p") and k[1:].isdigit()}
+        try:
+            saved = enter_worksheet_results(request.user, sheet, values, request.POST.get("reason", ""))  # type: ignore[arg-type]
+            messages.success(request, _("%(count)d results saved.") % {"count": len(saved)})
+        except (ValidationError, PermissionDenied) as exc:
+            _fail(request, exc)
+        return redirect("lims:worksheet", pk=sheet.pk)
+    positions = list(sheet.positions.select_related("analysis__sample", "reference_material").order_by("slot"))
+    return render(request, "lims/worksheet.html", {"sheet": sheet, "positions": positions})
