@@ -64,3 +64,18 @@ def test_audit_verify_command(world: World, capsys: pytest.CaptureFixture[str]) 
     with pytest.raises(SystemExit):
         call_command("audit", "verify")
     assert "BROKEN at event 1" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_a_batch_of_events_chains_like_single_ones(world: World) -> None:
+    from django.db import transaction
+
+    from opentic.core.audit import Change, record_many
+
+    with transaction.atomic():
+        audit.record(actor=world.a_admin, action="one", entity="x.Y", entity_id="1", institution_id=world.lab_a.pk)
+        assert record_many(actor=world.a_admin, institution_id=world.lab_a.pk, events=[
+            Change("many", "x.Y", str(n), {"value": [None, n]}) for n in range(50)]) == 50
+        audit.record(actor=world.a_admin, action="after", entity="x.Y", entity_id="2", institution_id=world.lab_a.pk)
+    report = audit.verify(audit.chain_key(world.lab_a.pk))[0]
+    assert report.ok and report.events == 52

@@ -274,6 +274,25 @@ class Position(models.Model):
         return f"{self.worksheet_id}#{self.slot} {self.kind}"
 
 
+class InstrumentMapping(models.Model):
+    """How to read one instrument's export file: which column holds the lab number, which the results."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("name"), max_length=100)
+    sample_column = models.CharField(_("lab number column"), max_length=100)
+    type_column = models.CharField(_("row type column"), max_length=100, blank=True)
+    sample_types = models.JSONField(_("row types that are samples"), default=list, blank=True)
+    columns = models.JSONField(_("result columns"), default=dict)  # header → analysis service keyword
+
+    class Meta:
+        verbose_name = _("instrument file mapping")
+        constraints = [models.UniqueConstraint(fields=["instrument", "name"], name="lims_mapping_name")]
+
+    def __str__(self) -> str:
+        return f"{self.instrument}: {self.name}"
+
+
 class Specification(models.Model):
     """A limit from a product standard, e.g. GB 2762-2022: 铅 in 大米 ≤ 0.2 mg/kg."""
 

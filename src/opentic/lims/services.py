@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -234,18 +234,26 @@ RULES = {
 }
 
 
-def _judge(analysis: Analysis, sample: Sample) -> None:
+SpecFinder = Callable[[Sample, int], "Specification | None"]
+
+
+def find_specification(sample: Sample, parameter_id: int) -> Specification | None:
+    """The sample's specification for a parameter; the limit set for the most specific object wins."""
+    chain = _object_chain(sample.test_object)
+    specs = {s.test_object_id: s for s in Specification.objects.filter(
+        institution_id=sample.institution_id, name=sample.specification, parameter_id=parameter_id,
+        test_object__in=chain).select_related("parameter")}
+    return next((specs[o] for o in chain if o in specs), None)
+
+
+def judge_analysis(analysis: Analysis, sample: Sample, find: SpecFinder = find_specification) -> None:
     """Set the analysis's conformity against the sample's specification, under the sample's decision rule.
 
     Compared on the full value (全数值比较法, GB/T 8170 4.3.1), not the rounded one."""
     analysis.conformity = analysis.judged_against = ""
     if not sample.specification or not analysis.value:
         return
-    chain = _object_chain(sample.test_object)
-    specs = {s.test_object_id: s for s in Specification.objects.filter(
-        institution_id=sample.institution_id, name=sample.specification, parameter_id=analysis.service.parameter_id,
-        test_object__in=chain)}
-    spec = next((specs[o] for o in chain if o in specs), None)  # the most specific object wins
+    spec = find(sample, analysis.service.parameter_id)
     if spec is None:
         return
     if spec.unit != analysis.unit:
@@ -321,7 +329,7 @@ def _recalculate(actor: User, sample: Sample, changed_keyword: str) -> None:
         analysis.state = Analysis.State.ENTERED if new else Analysis.State.PENDING
         analysis.entered_by, analysis.entered_at = actor, timezone.now()
         analysis.method_version = analysis.service.version
-        _judge(analysis, sample)
+        judge_analysis(analysis, sample)
         _bump(analysis, ["value", "calculated", "state", "entered_by", "entered_at", "method_version", "conformity",
                          "judged_against"])
         audit.record(actor=actor, action="calculate", entity=analysis, institution_id=sample.institution_id,
@@ -360,7 +368,7 @@ def enter_result(actor: User, analysis: Analysis, value: str, *, instrument: Ins
         coverage_factor.strip()
     analysis.instrument, analysis.method_version = instrument, analysis.service.version
     analysis.entered_by, analysis.entered_at, analysis.state = actor, timezone.now(), Analysis.State.ENTERED
-    _judge(analysis, sample)
+    judge_analysis(analysis, sample)
     _bump(analysis, ["value", "uncertainty", "coverage_factor", "instrument", "method_version", "entered_by",
                      "entered_at", "state", "conformity", "judged_against"])
     audit.record(actor=actor, action="result", entity=analysis, institution_id=sample.institution_id,
