@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
+from opentic.core.bulk import insert_rows
 from opentic.core.models import AuditChain, AuditEvent, User
 
 PLATFORM_CHAIN = "platform"
@@ -124,7 +125,11 @@ def record_many(*, actor: User | None, institution_id: int | None, events: Itera
                            changes=_plain(dict(change.changes)), reason=change.reason, prev_hash=prev)
         event.hash = prev = event_hash(event.payload())
         rows.append(event)
-    AuditEvent.objects.bulk_create(rows, batch_size=2000)
+    at = connection.ops.adapt_datetimefield_value(now)
+    insert_rows(AuditEvent, ["chain", "seq", "at", "actor_id", "actor_label", "action", "entity", "entity_id",
+                             "changes", "reason", "prev_hash", "hash"],
+                ((e.chain, e.seq, at, e.actor_id, e.actor_label, e.action, e.entity, e.entity_id,
+                  json.dumps(e.changes, ensure_ascii=False), e.reason, e.prev_hash, e.hash) for e in rows))
     if rows:
         head.last_seq, head.last_hash = seq, prev
         head.save(update_fields=["last_seq", "last_hash"])

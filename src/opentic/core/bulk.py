@@ -38,3 +38,30 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
             cursor.executemany(sql, batch)
             count += len(batch)
     return count
+
+
+def update_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Set `columns` on many rows by primary key: each row is (pk, *values). The ORM's bulk_update builds
+    one CASE expression per field and row, which cost 4 ms a row at 10,000 rows; this is one statement
+    per row on SQLite (executemany, prepared once) and a COPY into a temporary table on PostgreSQL."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    pk = connection.ops.quote_name(model._meta.pk.column)
+    names = [connection.ops.quote_name(c) for c in columns]
+    rows = list(rows)
+    if not rows:
+        return 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"CREATE TEMPORARY TABLE _bulk_update ON COMMIT DROP AS "
+                           f"SELECT {pk}, {', '.join(names)} FROM {table} WITH NO DATA")
+            with cursor.cursor.copy(f"COPY _bulk_update ({pk}, {', '.join(names)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            assignments = ", ".join(f"{n} = u.{n}" for n in names)
+            cursor.execute(f"UPDATE {table} t SET {assignments} FROM _bulk_update u WHERE t.{pk} = u.{pk}")
+            count = int(cursor.rowcount)
+            cursor.execute("DROP TABLE _bulk_update")
+            return count
+        assignments = ", ".join(f"{n} = %s" for n in names)
+        cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {pk} = %s", [(*r[1:], r[0]) for r in rows])
+    return len(rows)

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from opentic.core import audit
+from opentic.core.bulk import update_rows
 from opentic.core.models import Role, User
 from opentic.core.tabular import TableError, read_table
 from opentic.registry.importing import ImportRejected, RowError
@@ -156,11 +157,11 @@ def import_results(actor: User, mapping: InstrumentMapping, filename: str, data:
                     errors.append(RowError(1, a.service.keyword, f"样品 {sample.lab_number}:{'; '.join(exc.messages)}"))
     if errors:
         raise ImportRejected(errors)
-    for a in changed.values():
-        a.version += 1
-    Analysis.objects.bulk_update(list(changed.values()), ["value", "instrument", "method_version", "entered_by",
-                                                          "entered_at", "state", "calculated", "conformity",
-                                                          "judged_against", "version"], batch_size=1000)
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    update_rows(Analysis, ["value", "instrument_id", "method_version", "entered_by_id", "entered_at", "state",
+                           "calculated", "conformity", "judged_against", "version"],
+                [(a.pk, a.value, a.instrument_id, a.method_version, a.entered_by_id, stamp, a.state, a.calculated,
+                  a.conformity, a.judged_against, a.version + 1) for a in changed.values()])
     summary.samples = _advance_samples([sample_by_id[i] for i in touched], by_sample, events)
     audit.record_many(actor=actor, institution_id=mapping.institution_id, events=[
         *events, audit.Change("import", "lims.InstrumentMapping", str(mapping.pk),
@@ -256,5 +257,5 @@ def _advance_samples(samples: list[Sample], by_sample: dict[int, list[Analysis]]
         if path:
             sample.version += 1
             moved.append(sample)
-    Sample.objects.bulk_update(moved, ["state", "version"], batch_size=1000)
+    update_rows(Sample, ["state", "version"], [(s.pk, s.state, s.version) for s in moved])
     return len(moved)
