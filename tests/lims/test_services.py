@@ -204,3 +204,35 @@ def test_conformity_is_judged_and_stored_with_its_decision_rule(lab: Lab) -> Non
     wrong_unit = lab.received(lab.pb, specification="GB 2762-2022")
     with pytest.raises(ValidationError, match="单位不一致"):
         services.enter_result(lab.world.a_analyst, analysis(wrong_unit, "pb"), "190")
+
+
+@pytest.mark.django_db
+def test_specifications_and_authorizations_change_only_with_their_trail(lab: Lab) -> None:
+    from decimal import Decimal
+
+    from opentic.registry.models import Parameter
+
+    lead = Parameter.objects.get(name="铅").pk
+    admin = lab.world.a_admin
+    spec = services.save_specification(admin, lab.world.lab_a, "GB 2762-2022", lab.rice, lead, "mg/kg",
+                                       upper=Decimal("0.2"))
+    with pytest.raises(ValidationError, match="必须说明理由"):
+        services.save_specification(admin, lab.world.lab_a, "GB 2762-2022", lab.rice, lead, "mg/kg",
+                                    upper=Decimal("0.3"))
+    services.save_specification(admin, lab.world.lab_a, "GB 2762-2022", lab.rice, lead, "mg/kg",
+                                upper=Decimal("0.3"), reason="标准修订")
+    event = AuditEvent.objects.filter(action="update", entity="lims.Specification", entity_id=str(spec.pk)).get()
+    assert event.changes["upper"] == ["0.2000000000", "0.3"] and event.reason == "标准修订"
+    with pytest.raises(ValidationError):
+        services.save_specification(admin, lab.world.lab_a, "X", lab.rice, lead, "mg/kg")
+    with pytest.raises(PermissionDenied):
+        services.save_specification(lab.world.a_analyst, lab.world.lab_a, "X", lab.rice, lead, "mg/kg",
+                                    upper=Decimal(1))
+    grant = services.authorize(admin, lab.world.a_reviewer, lab.pb.standard_id, dt.date.today())
+    with pytest.raises(ValidationError):
+        services.revoke(admin, grant, "")
+    services.revoke(admin, grant, "调岗")
+    assert not MethodAuthorization.objects.filter(pk=grant.pk).exists()
+    assert AuditEvent.objects.filter(action__in=["authorize", "revoke"]).count() == 2
+    with pytest.raises(PermissionDenied):
+        services.authorize(lab.world.b_admin, lab.world.a_reviewer, lab.pb.standard_id, dt.date.today())

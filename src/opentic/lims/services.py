@@ -438,3 +438,55 @@ def request_retest(actor: User, analysis: Analysis, reason: str) -> Analysis:
 
 def as_decimal(analysis: Analysis) -> Decimal | None:
     return to_decimal(analysis.value) if analysis.value else None
+
+
+# ---------------------------------------------------------------- specifications and authorizations
+
+
+@transaction.atomic
+def save_specification(actor: User, institution: Institution, name: str, test_object: TestObject,
+                       parameter_id: int, unit: str, lower: Decimal | None = None, upper: Decimal | None = None,
+                       reason: str = "") -> Specification:
+    """Create or change a limit set; a change needs its reason, and the old limits stay in the trail."""
+    require_member(actor, institution.pk, Role.INSTITUTION_ADMIN)
+    try:
+        Limits(lower, upper)
+    except ConformityError as exc:
+        raise ValidationError(str(exc)) from exc
+    spec = Specification.objects.select_for_update().filter(
+        institution=institution, name=name.strip(), test_object=test_object, parameter_id=parameter_id).first()
+    before = {"lower": spec.lower, "upper": spec.upper, "unit": spec.unit} if spec else {}
+    if spec is not None and not reason.strip():
+        raise ValidationError({"reason": "修改限量必须说明理由"})
+    spec = spec or Specification(institution=institution, name=name.strip(), test_object=test_object,
+                                 parameter_id=parameter_id)
+    spec.lower, spec.upper, spec.unit = lower, upper, unit.strip()
+    spec.full_clean()
+    spec.save()
+    audit.record(actor=actor, action="update" if before else "create", entity=spec, institution_id=institution.pk,
+                 changes=audit.diff(before, {"lower": lower, "upper": upper, "unit": spec.unit}), reason=reason)
+    return spec
+
+
+@transaction.atomic
+def authorize(actor: User, analyst: User, standard_id: int, valid_from: dt.date,
+              valid_until: dt.date | None = None) -> MethodAuthorization:
+    require_member(actor, analyst.institution_id or 0, Role.INSTITUTION_ADMIN)
+    if valid_until is not None and valid_until < valid_from:
+        raise ValidationError({"valid_until": "结束日期早于开始日期"})
+    grant = MethodAuthorization.objects.create(user=analyst, standard_id=standard_id, valid_from=valid_from,
+                                               valid_until=valid_until)
+    audit.record(actor=actor, action="authorize", entity=grant, institution_id=analyst.institution_id,
+                 changes={"user": analyst.get_username(), "standard": standard_id, "valid_from": valid_from,
+                          "valid_until": valid_until})
+    return grant
+
+
+@transaction.atomic
+def revoke(actor: User, grant: MethodAuthorization, reason: str) -> None:
+    require_member(actor, grant.user.institution_id or 0, Role.INSTITUTION_ADMIN)
+    if not reason.strip():
+        raise ValidationError({"reason": "撤销授权必须说明理由"})
+    audit.record(actor=actor, action="revoke", entity=grant, institution_id=grant.user.institution_id,
+                 changes={"user": grant.user.get_username(), "standard": grant.standard_id}, reason=reason)
+    grant.delete()
