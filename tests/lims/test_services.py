@@ -236,3 +236,20 @@ def test_specifications_and_authorizations_change_only_with_their_trail(lab: Lab
     assert AuditEvent.objects.filter(action__in=["authorize", "revoke"]).count() == 2
     with pytest.raises(PermissionDenied):
         services.authorize(lab.world.b_admin, lab.world.a_reviewer, lab.pb.standard_id, dt.date.today())
+
+
+@pytest.mark.django_db
+def test_the_demo_labs_have_samples_in_every_state() -> None:
+    from collections import Counter
+
+    from opentic.lims.demo import seed
+    from opentic.lims.integrity import results_match_trail
+    from opentic.registry import demo
+
+    demo.generate("tiny", seed=3)
+    assert seed() == 24
+    states = Counter(Sample.objects.values_list("state", flat=True))
+    # A lab with a single method cannot have a sample half-tested: its "testing" samples wait for review.
+    assert (states["registered"], states["received"], states["verified"], states["rejected"]) == (6, 4, 4, 2)
+    assert states["in_testing"] + states["to_be_verified"] == 8 and states["to_be_verified"] >= 4
+    assert results_match_trail() == []

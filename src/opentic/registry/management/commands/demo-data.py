@@ -29,7 +29,10 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         from opentic.ledger.demo import register_samples
+        from opentic.lims.demo import seed
 
+        samples = seed()
+        self.stdout.write(f"{samples} samples in the demo labs' LIMS, in every state (sign in as lab1-analyst …)")
         entries = register_samples()
         demo.analyze()
         self.stdout.write(f"{entries} sample reports registered in the ledger (var/demo-reports: PDFs, proof files, "
