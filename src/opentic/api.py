@@ -8,6 +8,7 @@ from ninja import NinjaAPI
 
 from opentic.ledger.api import public_router as ledger_public_router
 from opentic.ledger.api import router as ledger_router
+from opentic.lims.api import router as lims_router
 from opentic.portal.api import router as public_router
 from opentic.registry.api import router as registry_router
 
@@ -22,6 +23,7 @@ api.add_router("/public", public_router)
 api.add_router("/registry", registry_router)
 api.add_router("/public", ledger_public_router)
 api.add_router("/ledger", ledger_router)
+api.add_router("/lims", lims_router)
 
 
 @api.exception_handler(PermissionDenied)

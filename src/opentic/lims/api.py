@@ -1,0 +1,154 @@
+"""LIMS endpoints for a laboratory's own systems: samples, results, instrument files. Token or session."""
+
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import File, Query, Router, Schema
+from ninja.errors import HttpError
+from ninja.files import UploadedFile
+from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.responses import Status
+from pydantic import Field
+
+from opentic.core.api_auth import AUTH
+from opentic.registry.importing import ImportRejected
+from opentic.registry.models import Instrument
+
+from . import services
+from .models import Analysis, InstrumentMapping, Sample
+from .results_import import import_results
+
+router = Router(tags=["lims"], auth=AUTH)
+
+
+class AnalysisOut(Schema):
+    id: int
+    keyword: str
+    parameter: str
+    standard: str
+    accredited: bool
+    state: str
+    value: str
+    unit: str
+    uncertainty: str
+    conformity: str
+    judged_against: str
+    version: int
+
+
+class SampleOut(Schema):
+    id: int
+    lab_number: str
+    name: str
+    object: str
+    state: str
+    version: int
+    received_at: dt.datetime | None
+
+
+class SampleDetailOut(SampleOut):
+    analyses: list[AnalysisOut]
+
+
+class SampleFilter(Schema):
+    state: str | None = Field(None, max_length=16)
+    q: str | None = Field(None, max_length=60)
+
+
+class ResultIn(Schema):
+    value: str = Field(..., min_length=1, max_length=40)
+    uncertainty: str = Field("", max_length=40)
+    coverage_factor: str = Field("", max_length=10)
+    instrument_id: int | None = None
+    reason: str = Field("", max_length=300)
+    version: int = Field(..., ge=1, description="the analysis version you read (optimistic locking)")
+
+
+class ErrorOut(Schema):
+    detail: str | dict[str, list[str]] | list[str]
+
+
+class ImportErrorOut(Schema):
+    detail: str
+    errors: list[dict[str, object]]
+
+
+class ImportOut(Schema):
+    results: int
+    calculated: int
+    samples: int
+
+
+def _institution_id(request: HttpRequest) -> int:
+    institution_id = request.user.institution_id  # type: ignore[union-attr]
+    if institution_id is None:
+        raise HttpError(404, "只有检验检测机构的人员可以使用 LIMS 接口")
+    return int(institution_id)
+
+
+def _sample(s: Sample) -> dict[str, object]:
+    return {"id": s.pk, "lab_number": s.lab_number, "name": s.name, "object": s.test_object.name, "state": s.state,
+            "version": s.version, "received_at": s.received_at}
+
+
+def _analysis(a: Analysis) -> dict[str, object]:
+    return {"id": a.pk, "keyword": a.service.keyword, "parameter": a.service.parameter.name,
+            "standard": a.service.standard.full_code, "accredited": a.accredited, "state": a.state, "value": a.value,
+            "unit": a.unit, "uncertainty": a.uncertainty, "conformity": a.conformity,
+            "judged_against": a.judged_against, "version": a.version}
+
+
+@router.get("/samples", response=list[SampleOut])
+@paginate(LimitOffsetPagination)
+def samples(request: HttpRequest, filters: Query[SampleFilter]) -> list[dict[str, object]]:
+    queryset = Sample.objects.filter(institution_id=_institution_id(request)).select_related("test_object")
+    if filters.state:
+        queryset = queryset.filter(state=filters.state)
+    if filters.q:
+        queryset = queryset.filter(Q(lab_number__startswith=filters.q) | Q(name__contains=filters.q))
+    return [_sample(s) for s in queryset.order_by("-id")[:5000]]
+
+
+@router.get("/samples/{int:pk}", response=SampleDetailOut)
+def sample(request: HttpRequest, pk: int) -> dict[str, object]:
+    s = get_object_or_404(Sample.objects.select_related("test_object"), pk=pk, institution_id=_institution_id(request))
+    analyses = s.analyses.select_related("service__parameter", "service__standard").order_by("id")
+    return {**_sample(s), "analyses": [_analysis(a) for a in analyses]}
+
+
+@router.post("/analyses/{int:pk}/result", response={200: AnalysisOut, 409: ErrorOut, 422: ErrorOut})
+def result(request: HttpRequest, pk: int, data: ResultIn) -> Status[object]:
+    analysis = get_object_or_404(Analysis, pk=pk, sample__institution_id=_institution_id(request))
+    instrument = None
+    if data.instrument_id is not None:
+        instrument = get_object_or_404(Instrument, pk=data.instrument_id, institution_id=_institution_id(request))
+    try:
+        saved = services.enter_result(request.user, analysis, data.value, instrument=instrument,  # type: ignore[arg-type]
+                                      uncertainty=data.uncertainty, coverage_factor=data.coverage_factor,
+                                      reason=data.reason, expected_version=data.version)
+    except services.Conflict as exc:
+        return Status(409, {"detail": exc.messages})
+    except PermissionDenied:
+        raise
+    except ValidationError as exc:
+        return Status(422, {"detail": exc.message_dict if hasattr(exc, "error_dict") else exc.messages})
+    saved = Analysis.objects.select_related("service__parameter", "service__standard").get(pk=saved.pk)
+    return Status(200, _analysis(saved))
+
+
+@router.post("/instrument-files/{int:mapping_id}", response={200: ImportOut, 422: ImportErrorOut})
+def instrument_file(request: HttpRequest, mapping_id: int, file: File[UploadedFile],
+                    reason: str = "") -> Status[object]:
+    mapping = get_object_or_404(InstrumentMapping.objects.select_related("instrument"), pk=mapping_id,
+                                institution_id=_institution_id(request))
+    try:
+        summary = import_results(request.user, mapping, file.name or "upload", file.read(), reason)  # type: ignore[arg-type]
+    except ImportRejected as exc:
+        return Status(422, {"detail": str(exc), "errors": [e.__dict__ for e in exc.errors]})
+    return Status(200, summary.__dict__)
+
+
