@@ -94,3 +94,24 @@ def test_a_worksheet_renders_in_constant_queries_and_saves_the_grid(lab: Lab) ->
     page = client.get("/lims/worksheets/").content.decode()
     assert small.number in page
     assert lab.world.client("b_admin").get(f"/lims/worksheets/{small.pk}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_sample_labels_carry_the_lab_number_as_qr_and_text(lab: Lab) -> None:
+    import io
+
+    import segno
+    from pypdf import PdfReader
+
+    first, second = lab.register(), lab.register()
+    response = lab.world.client("a_admin").get(f"/lims/samples/{first.pk}/label.pdf?order=1")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.content))
+    assert len(reader.pages) == 2
+    page = reader.pages[0]
+    assert round(float(page.mediabox.width) / 72 * 25.4) == 50 and round(float(page.mediabox.height) / 72 * 25.4) == 30
+    assert first.lab_number in page.extract_text() and lab.order.number in page.extract_text()
+    dark = sum(sum(row) for row in segno.make_qr(first.lab_number, error="m").matrix)
+    assert page.get_contents().get_data().count(b" re") == dark  # every dark module drawn, nothing else
+    assert second.lab_number in reader.pages[1].extract_text()
+    assert lab.world.client("b_admin").get(f"/lims/samples/{first.pk}/label.pdf").status_code == 404

@@ -12,6 +12,7 @@ urlpatterns = [
     path("samples/<int:pk>/analyses/<int:analysis_pk>/retest/", views.retest, name="retest"),
     path("samples/<int:pk>/verify/", views.verify, name="verify"),
     path("samples/<int:pk>/history/", views.history, name="history"),
+    path("samples/<int:pk>/label.pdf", views.labels, name="label"),
     path("worksheets/", views.worksheets, name="worksheets"),
     path("worksheets/<int:pk>/", views.worksheet, name="worksheet"),
 ]

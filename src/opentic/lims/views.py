@@ -22,6 +22,7 @@ from opentic.registry.models import Instrument, InstrumentStatus, TestObject
 
 from . import services
 from .forms import RegisterForm, SampleFilterForm, UploadForm
+from .labels import label_pdf
 from .lifecycle import SAMPLE_LABELS, SampleState, results_allowed
 from .models import Analysis, AnalysisService, Position, ReferenceMaterial, Sample, Worksheet
 from .reporting import BelowLoq, Reporting, formatted
@@ -257,3 +258,14 @@ def worksheet(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("lims:worksheet", pk=sheet.pk)
     positions = list(sheet.positions.select_related("analysis__sample", "reference_material").order_by("slot"))
     return render(request, "lims/worksheet.html", {"sheet": sheet, "positions": positions})
+
+
+@login_required
+def labels(request: HttpRequest, pk: int) -> HttpResponse:
+    """The sample's label, or with ?order=1 the labels of every sample of its order."""
+    s = _sample(request, pk)
+    samples = Sample.objects.filter(order=s.order).order_by("lab_number") if request.GET.get("order") else [s]
+    data = label_pdf([(x.lab_number, s.order.number, f"{x.created_at:%Y-%m-%d}") for x in samples])
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="labels-{s.lab_number}.pdf"'
+    return response
