@@ -77,6 +77,11 @@ def test_gates_refuse_with_the_reason_and_change_nothing(lab: Lab) -> None:
     pb.refresh_from_db()
     assert pb.value == "" and pb.version == 1
     assert not AuditEvent.objects.filter(action="result").exists()
+    # Each refusal is itself on the record: who tried, what, and why it was refused.
+    refused = list(AuditEvent.objects.filter(action="refused", entity="lims.Analysis").values_list(
+        "actor_label", "reason"))
+    assert ("a-analyst-2", f"a-analyst-2 未获授权使用方法 {lab.pb.standard}") in refused
+    assert any("超过校准有效期" in reason for _, reason in refused) and len(refused) == 7
 
 
 @pytest.mark.django_db

@@ -30,7 +30,7 @@ from . import lifecycle
 from .formula import Formula, FormulaError, calculate
 from .models import Analysis, InstrumentMapping, MethodAuthorization, Sample, Specification
 from .rounding import RoundingError, to_decimal
-from .services import gate_instrument, judge_analysis, require_member
+from .services import gate_instrument, judge_analysis, refusals_logged, require_member
 
 MAX_ROWS = 50_000
 
@@ -84,6 +84,7 @@ def read_file(mapping: InstrumentMapping, filename: str, data: bytes) -> tuple[l
     return readings, []
 
 
+@refusals_logged
 @transaction.atomic
 def import_results(actor: User, mapping: InstrumentMapping, filename: str, data: bytes,
                    reason: str = "") -> ImportSummary:

@@ -9,11 +9,12 @@ locked; two people editing the same row cannot overwrite each other (optimistic 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -23,6 +24,7 @@ from django.utils import timezone
 from opentic.core import audit
 from opentic.core.models import Role, User
 from opentic.core.permissions import require
+from opentic.registry.importing import ImportRejected
 from opentic.registry.models import (
     Institution,
     Instrument,
@@ -50,6 +52,34 @@ from .rounding import RoundingError, to_decimal
 
 class Conflict(ValidationError):
     """Someone else changed the row since it was read."""
+
+
+Fn = TypeVar("Fn", bound=Callable[..., Any])
+
+
+def refusals_logged(fn: Fn) -> Fn:
+    """A refused operation changes nothing, but the refusal itself is recorded: who tried what, and why not.
+
+    The operation's own transaction has rolled back when this runs, so the event is written in a new one."""
+
+    @functools.wraps(fn)
+    def wrapper(actor: User, target: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(actor, target, *args, **kwargs)
+        except (ValidationError, PermissionDenied, ImportRejected) as exc:
+            institution_id = getattr(target, "institution_id", None)
+            if institution_id is None and hasattr(target, "sample"):
+                institution_id = target.sample.institution_id
+            if isinstance(exc, ImportRejected):
+                reason = f"{exc}:" + "; ".join(str(e) for e in exc.errors[:10])
+            else:
+                reason = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            with transaction.atomic():
+                audit.record(actor=actor if actor.is_authenticated else None, action="refused", entity=target,
+                             institution_id=institution_id, changes={"operation": fn.__name__}, reason=reason)
+            raise
+
+    return wrapper  # type: ignore[return-value]
 
 
 def require_member(actor: User, institution_id: int, *roles: str) -> None:
@@ -129,6 +159,7 @@ def accredited_services(institution_id: int, test_object: TestObject, services: 
     return {s.pk for s in services if (s.parameter_id, s.standard_id) in covered}
 
 
+@refusals_logged
 @transaction.atomic
 def register_samples(actor: User, order: Order, samples: Sequence[dict[str, Any]],
                      allow_non_accredited: bool = False) -> list[Sample]:
@@ -336,6 +367,7 @@ def _recalculate(actor: User, sample: Sample, changed_keyword: str) -> None:
                      changes={"value": [before, new], "because": changed_keyword})
 
 
+@refusals_logged
 @transaction.atomic
 def enter_result(actor: User, analysis: Analysis, value: str, *, instrument: Instrument | None = None,
                  uncertainty: str = "", coverage_factor: str = "", reason: str = "",
@@ -357,7 +389,7 @@ def enter_result(actor: User, analysis: Analysis, value: str, *, instrument: Ins
             if extra:
                 to_decimal(extra.strip())
     except RoundingError as exc:
-        raise ValidationError({"value": f"不是数值:{exc}"}) from exc
+        raise ValidationError({"value": f"“{value}”不是数值(小数点用“.”,不用千位分隔符)"}) from exc
     if analysis.value and not reason.strip():
         raise ValidationError({"reason": "修改已录入的结果必须说明理由"})
     today = timezone.localdate()
@@ -390,6 +422,7 @@ def signed_content(analysis: Analysis, meaning: str, signer: User, at: dt.dateti
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
+@refusals_logged
 @transaction.atomic
 def verify_result(actor: User, analysis: Analysis, password: str, expected_version: int | None = None) -> Analysis:
     """The second person's check, signed electronically: password re-entered, meaning 'verified'."""

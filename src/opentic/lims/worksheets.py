@@ -16,7 +16,7 @@ from opentic.registry.models import Instrument
 from . import lifecycle
 from .models import Analysis, AnalysisService, Position, ReferenceMaterial, Worksheet
 from .rounding import RoundingError, to_decimal
-from .services import enter_result, gate_instrument, gate_method, next_numbers, require_member
+from .services import enter_result, gate_instrument, gate_method, next_numbers, refusals_logged, require_member
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class QC:
     duplicate_of: int | None = None  # index into the worksheet's analyses, for a duplicate
 
 
+@refusals_logged
 @transaction.atomic
 def create_worksheet(actor: User, service: AnalysisService, instrument: Instrument, analyses: Sequence[Analysis],
                      qc: Sequence[QC] = ()) -> Worksheet:
