@@ -258,3 +258,19 @@ def test_the_demo_labs_have_samples_in_every_state() -> None:
     assert (states["registered"], states["received"], states["verified"], states["rejected"]) == (6, 4, 4, 2)
     assert states["in_testing"] + states["to_be_verified"] == 8 and states["to_be_verified"] >= 4
     assert results_match_trail() == []
+
+
+@pytest.mark.django_db
+def test_impossible_dates_and_early_disposal_are_refused(lab: Lab) -> None:
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    with pytest.raises(ValidationError, match="晚于今天"):
+        lab.register(production_date=tomorrow)
+    sample = lab.received()
+    assert sample.retention_until is not None
+    with pytest.raises(ValidationError, match="不能提前处置"):
+        services.dispose_sample(lab.world.a_admin, sample, dt.date.today(), "高压灭菌后作废弃物处理")
+    Sample.objects.filter(pk=sample.pk).update(retention_until=dt.date.today() - dt.timedelta(days=1))
+    with pytest.raises(ValidationError, match="处置方式"):
+        services.dispose_sample(lab.world.a_admin, sample, dt.date.today(), "")
+    disposed = services.dispose_sample(lab.world.a_admin, sample, dt.date.today(), "高压灭菌后作废弃物处理")
+    assert disposed.disposal_on == dt.date.today()

@@ -183,6 +183,9 @@ def register_samples(actor: User, order: Order, samples: Sequence[dict[str, Any]
             raise PermissionDenied("检测项目不属于本机构")
         sample = Sample(institution_id=order.institution_id, order=order, lab_number=number, **data)
         sample.full_clean(exclude=["order", "institution"])
+        if sample.production_date and sample.production_date > today:
+            raise ValidationError(
+                {"production_date": f"样品“{sample.name}”的生产日期 {sample.production_date} 晚于今天"})
         key = (sample.test_object_id, tuple(sorted(s.pk for s in services)))
         if key not in coverage:
             coverage[key] = accredited_services(order.institution_id, sample.test_object, services, today)
@@ -242,6 +245,24 @@ def receive_sample(actor: User, sample: Sample, condition: str, accepted: bool =
                            condition=condition)
     return _transition(actor, sample, lifecycle.SampleState.RECEIVED, "", expected_version, condition=condition,
                        received_at=now, retention_until=timezone.localdate() + dt.timedelta(days=retention_days))
+
+
+@transaction.atomic
+def dispose_sample(actor: User, sample: Sample, on: dt.date, how: str) -> Sample:
+    """Record the disposal of a retained sample, not before its retention period has ended."""
+    require_member(actor, sample.institution_id)
+    sample = Sample.objects.select_for_update().get(pk=sample.pk)
+    if sample.retention_until is None or on < sample.retention_until:
+        raise ValidationError({"disposal_on": f"样品 {sample} 留样至 {sample.retention_until},不能提前处置"})
+    if on > timezone.localdate():
+        raise ValidationError({"disposal_on": "处置日期晚于今天"})
+    if not how.strip():
+        raise ValidationError({"how": "须说明处置方式"})
+    sample.disposal_on = on
+    _bump(sample, ["disposal_on"])
+    audit.record(actor=actor, action="dispose", entity=sample, institution_id=sample.institution_id,
+                 changes={"disposal_on": [None, on]}, reason=how)
+    return sample
 
 
 @transaction.atomic
