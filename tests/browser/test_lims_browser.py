@@ -32,15 +32,26 @@ def test_a_sample_walks_from_registration_to_verified(lab: Lab, live_server: obj
     expect(page.locator("#state")).to_have_attribute("data-state", "received")
     sample_url = page.url
 
+    # The analyst runs lead on a worksheet with a blank and a duplicate, typing down the grid.
     sign_in(page, live_server, "a-analyst")
+    page.goto(f"{live_server}/lims/worksheets/")
+    page.select_option("#new-worksheet select[name=service]", str(lab.pb.pk))
+    page.fill("#new-worksheet input[name=blanks]", "1")
+    page.click("#new-worksheet button[type=submit]")
+    expect(page.locator("#grid tbody tr")).to_have_count(3)
+    expect(page.locator("#grid tr[data-kind=blank]")).to_have_count(1)
+    expect(page.locator("#grid tr[data-kind=duplicate]")).to_have_count(1)
+    page.locator("#grid tr[data-kind=blank] input").fill("0.0004")
+    page.locator("#grid tr[data-kind=sample] input").fill("0.0425")
+    page.locator("#grid tr[data-kind=duplicate] input").fill("0.0431")
+    page.click("#grid button[type=submit]")
+    expect(page.locator(".messages")).to_contain_text("3")
+    # Cadmium straight on the sample's own grid: Enter saves it.
     page.goto(sample_url)
-    first = page.locator(".result-value").nth(0)
-    first.fill("0.0425")
-    first.press("Enter")
     expect(page.locator("#state")).to_have_attribute("data-state", "in_testing")
-    second = page.locator(".result-value").nth(1)
-    second.fill("0.0031")
-    second.press("Enter")
+    cadmium = page.locator(".result-value").nth(0)
+    cadmium.fill("0.0031")
+    cadmium.press("Enter")
     expect(page.locator("#state")).to_have_attribute("data-state", "to_be_verified")
 
     sign_in(page, live_server, "a-reviewer")
