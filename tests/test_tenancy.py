@@ -57,6 +57,10 @@ MATRIX = [
      None),
     ("lims sample list", "get", "/lims/", LAB_A | {"b_admin"}, {"anonymous": 302, "*": 404}),
     ("lims register page", "get", "/lims/register/", LAB_A | {"b_admin"}, {"anonymous": 302, "*": 404}),
+    ("lims worksheets", "get", "/lims/worksheets/", LAB_A | {"b_admin"}, {"anonymous": 302, "*": 404}),
+    ("lims setup", "get", "/lims/setup/", {"a_admin", "b_admin"}, {"anonymous": 302, "platform_admin": 404,
+                                                                    "regulator": 404, "*": 403}),
+    ("api lims samples", "get", "/api/lims/samples", LAB_A | {"b_admin"}, {"anonymous": 401, "*": 404}),
     ("admin ledger entries", "get", "/admin/ledger/entry/", {"platform_admin"}, {"*": 302}),
 ]
 

@@ -115,3 +115,34 @@ def test_sample_labels_carry_the_lab_number_as_qr_and_text(lab: Lab) -> None:
     assert page.get_contents().get_data().count(b" re") == dark  # every dark module drawn, nothing else
     assert second.lab_number in reader.pages[1].extract_text()
     assert lab.world.client("b_admin").get(f"/lims/samples/{first.pk}/label.pdf").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_lab_setup_page_maintains_methods_authorizations_and_specifications(lab: Lab) -> None:
+    from opentic.core.models import AuditEvent
+    from opentic.lims.models import AnalysisService, MethodAuthorization, Specification
+
+    admin = lab.world.client("a_admin")
+    page = admin.get("/lims/setup/")
+    assert page.status_code == 200 and "GB 5009.12-2017" in page.content.decode()
+    method = f"{lab.pb.parameter_id}:{lab.pb.standard_id}"
+    made = admin.post("/lims/setup/", {"form": "service", "keyword": "pb2", "method": method, "unit": "mg/kg",
+                                       "places": 3, "below_loq": "nd"})
+    assert made.status_code == 302 and AnalysisService.objects.filter(keyword="pb2").exists()
+    bad = admin.post("/lims/setup/", {"form": "service", "keyword": "pb3", "method": method, "unit": "mg/kg",
+                                      "places": 3, "below_loq": "nd", "formula": "__import__('os')"})
+    assert bad.status_code == 400 and not AnalysisService.objects.filter(keyword="pb3").exists()
+    changed = admin.post("/lims/setup/", {"form": "service", "keyword": "pb2", "method": method, "unit": "mg/kg",
+                                          "places": 4, "below_loq": "nd", "reason": "按新版作业指导书"})
+    assert changed.status_code == 302 and AnalysisService.objects.get(keyword="pb2").version == 2
+    grant = admin.post("/lims/setup/", {"form": "grant", "user": lab.world.a_analyst.pk,
+                                        "standard": lab.pb.standard_id, "valid_from": "2026-01-01"})
+    assert grant.status_code == 302
+    spec = admin.post("/lims/setup/", {"form": "spec", "name": "GB 2762-2022", "test_object": "大米",
+                                       "parameter": "铅", "upper": "0.2", "unit": "mg/kg"})
+    assert spec.status_code == 302 and Specification.objects.filter(name="GB 2762-2022").exists()
+    assert MethodAuthorization.objects.filter(user=lab.world.a_analyst).count() == 4
+    assert AuditEvent.objects.filter(entity="lims.AnalysisService", action="update").exists()
+    assert lab.world.client("a_analyst").get("/lims/setup/").status_code == 403
+    assert lab.world.client("b_admin").post("/lims/setup/", {"form": "revoke", "grant": 1,
+                                                              "reason": "x"}).status_code == 404

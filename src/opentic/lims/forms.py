@@ -39,3 +39,42 @@ class UploadForm(forms.Form):
     def __init__(self, institution_id: int, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["order"].queryset = Order.objects.filter(institution_id=institution_id)  # type: ignore[attr-defined]
+
+
+class ServiceForm(forms.Form):
+    keyword = forms.SlugField(label=_("keyword"), max_length=30)
+    method = forms.ChoiceField(label=_("parameter and method (from the accredited scope)"))
+    unit = forms.CharField(label=_("unit"), max_length=20)
+    places = forms.IntegerField(label=_("reported decimal places"), min_value=0, max_value=10, initial=2)
+    loq = forms.DecimalField(label=_("limit of quantitation"), required=False, min_value=0)
+    lod = forms.DecimalField(label=_("limit of detection"), required=False, min_value=0)
+    below_loq = forms.ChoiceField(label=_("below the LOQ, report"), choices=[("lt_loq", "<LOQ"), ("nd", "未检出")])
+    formula = forms.CharField(label=_("formula"), max_length=500, required=False)
+    reason = forms.CharField(label=_("reason for the change"), max_length=300, required=False)
+
+    def __init__(self, methods: list[tuple[str, str]], *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["method"].choices = methods  # type: ignore[attr-defined]
+
+
+class AuthorizationForm(forms.Form):
+    user = forms.ChoiceField(label=_("analyst"))
+    standard = forms.ChoiceField(label=_("method"))
+    valid_from = forms.DateField(label=_("valid from"))
+    valid_until = forms.DateField(label=_("valid until"), required=False)
+
+    def __init__(self, users: list[tuple[str, str]], standards: list[tuple[str, str]], *args: object,
+                 **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["user"].choices = users  # type: ignore[attr-defined]
+        self.fields["standard"].choices = standards  # type: ignore[attr-defined]
+
+
+class SpecificationForm(forms.Form):
+    name = forms.CharField(label=_("specification"), max_length=100)
+    test_object = forms.CharField(label=_("object"), max_length=100)
+    parameter = forms.CharField(label=_("parameter"), max_length=100)
+    lower = forms.DecimalField(label=_("lower limit"), required=False)
+    upper = forms.DecimalField(label=_("upper limit"), required=False)
+    unit = forms.CharField(label=_("unit"), max_length=20)
+    reason = forms.CharField(label=_("reason for the change"), max_length=300, required=False)

@@ -544,3 +544,40 @@ def revoke(actor: User, grant: MethodAuthorization, reason: str) -> None:
     audit.record(actor=actor, action="revoke", entity=grant, institution_id=grant.user.institution_id,
                  changes={"user": grant.user.get_username(), "standard": grant.standard_id}, reason=reason)
     grant.delete()
+
+
+@transaction.atomic
+def save_service(actor: User, institution: Institution, keyword: str, parameter_id: int, standard_id: int,
+                 unit: str, places: int = 2, loq: Decimal | None = None, lod: Decimal | None = None,
+                 below_loq: str = "lt_loq", formula: str = "", reason: str = "") -> AnalysisService:
+    """Create a method setting, or change one (its version goes up, so results say which version made them)."""
+    require_member(actor, institution.pk, Role.INSTITUTION_ADMIN)
+    if formula.strip():
+        try:
+            Formula(formula)
+        except FormulaError as exc:
+            raise ValidationError({"formula": str(exc)}) from exc
+    service = AnalysisService.objects.select_for_update().filter(institution=institution,
+                                                                 keyword=keyword.strip()).first()
+    fields = {"parameter_id": parameter_id, "standard_id": standard_id, "unit": unit.strip(), "places": places,
+              "loq": loq, "lod": lod, "below_loq": below_loq, "formula": formula.strip()}
+    if service is None:
+        service = AnalysisService(institution=institution, keyword=keyword.strip(), **fields)
+        service.full_clean()
+        service.save()
+        audit.record(actor=actor, action="create", entity=service, institution_id=institution.pk, changes=fields)
+        return service
+    before = {k: getattr(service, k) for k in fields}
+    changes = audit.diff(before, fields)
+    if not changes:
+        return service
+    if not reason.strip():
+        raise ValidationError({"reason": "修改方法设置必须说明理由"})
+    for name, value in fields.items():
+        setattr(service, name, value)
+    service.version += 1
+    service.full_clean()
+    service.save()
+    audit.record(actor=actor, action="update", entity=service, institution_id=institution.pk,
+                 changes={**changes, "version": [service.version - 1, service.version]}, reason=reason)
+    return service

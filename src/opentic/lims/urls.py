@@ -14,5 +14,6 @@ urlpatterns = [
     path("samples/<int:pk>/history/", views.history, name="history"),
     path("samples/<int:pk>/label.pdf", views.labels, name="label"),
     path("worksheets/", views.worksheets, name="worksheets"),
+    path("setup/", views.setup, name="setup"),
     path("worksheets/<int:pk>/", views.worksheet, name="worksheet"),
 ]

@@ -16,15 +16,24 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from opentic.core import audit
-from opentic.core.models import AuditEvent, Role
+from opentic.core.models import AuditEvent, Role, User
 from opentic.registry.importing import ImportRejected
-from opentic.registry.models import Instrument, InstrumentStatus, TestObject
+from opentic.registry.models import Institution, Instrument, InstrumentStatus, Parameter, ScopeLine, TestObject
 
 from . import services
-from .forms import RegisterForm, SampleFilterForm, UploadForm
+from .forms import AuthorizationForm, RegisterForm, SampleFilterForm, ServiceForm, SpecificationForm, UploadForm
 from .labels import label_pdf
 from .lifecycle import SAMPLE_LABELS, SampleState, results_allowed
-from .models import Analysis, AnalysisService, Position, ReferenceMaterial, Sample, Worksheet
+from .models import (
+    Analysis,
+    AnalysisService,
+    MethodAuthorization,
+    Position,
+    ReferenceMaterial,
+    Sample,
+    Specification,
+    Worksheet,
+)
 from .reporting import BelowLoq, Reporting, formatted
 from .rounding import RoundingError, to_decimal
 from .sheets import HEADERS, import_samples
@@ -269,3 +278,76 @@ def labels(request: HttpRequest, pk: int) -> HttpResponse:
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="labels-{s.lab_number}.pdf"'
     return response
+
+
+# ---------------------------------------------------------------- the lab's setup
+
+
+@login_required
+def setup(request: HttpRequest) -> HttpResponse:
+    """Methods, analysts' authorizations and specifications: what an institution admin maintains."""
+    institution_id = _institution_id(request)
+    institution = get_object_or_404(Institution, pk=institution_id)
+    user = request.user
+    if not user.has_role(Role.INSTITUTION_ADMIN):  # type: ignore[union-attr]
+        raise PermissionDenied
+    today = timezone.localdate()
+    scope = ScopeLine.objects.valid_on(today).filter(institution_id=institution_id).values_list(
+        "parameter_id", "parameter__name", "standard_id", "standard__code", "standard__year").distinct()
+    methods = sorted({(f"{p}:{s}", f"{pn} · {sc}-{sy}" if sy else f"{pn} · {sc}") for p, pn, s, sc, sy in scope},
+                     key=lambda m: m[1])
+    services_ = AnalysisService.objects.filter(institution_id=institution_id).select_related("parameter", "standard")
+    staff = User.objects.filter(institution_id=institution_id).order_by("username")
+    users = [(str(u.pk), u.get_username()) for u in staff if u.has_role(Role.ANALYST)]
+    standards = sorted({(str(s.standard_id), s.standard.full_code) for s in services_}, key=lambda x: x[1])
+    forms_ = {"service": ServiceForm(methods), "grant": AuthorizationForm(users, standards),
+              "spec": SpecificationForm()}
+    if request.method == "POST":
+        which = request.POST.get("form", "")
+        try:
+            if which == "service":
+                form = ServiceForm(methods, request.POST)
+                if form.is_valid():
+                    d = form.cleaned_data
+                    parameter_id, standard_id = (int(x) for x in d["method"].split(":"))
+                    services.save_service(user, institution, d["keyword"], parameter_id, standard_id, d["unit"],  # type: ignore[arg-type]
+                                          d["places"], d["loq"], d["lod"], d["below_loq"], d["formula"], d["reason"])
+                    messages.success(request, _("Saved."))
+                    return redirect("lims:setup")
+                forms_["service"] = form
+            elif which == "grant":
+                grant = AuthorizationForm(users, standards, request.POST)
+                if grant.is_valid():
+                    d = grant.cleaned_data
+                    analyst = staff.get(pk=d["user"])
+                    services.authorize(user, analyst, int(d["standard"]), d["valid_from"], d["valid_until"])  # type: ignore[arg-type]
+                    messages.success(request, _("Saved."))
+                    return redirect("lims:setup")
+                forms_["grant"] = grant
+            elif which == "revoke":
+                item = get_object_or_404(MethodAuthorization, pk=request.POST.get("grant"),
+                                         user__institution_id=institution_id)
+                services.revoke(user, item, request.POST.get("reason", ""))  # type: ignore[arg-type]
+                return redirect("lims:setup")
+            elif which == "spec":
+                spec = SpecificationForm(request.POST)
+                if spec.is_valid():
+                    d = spec.cleaned_data
+                    obj = TestObject.objects.filter(name=d["test_object"].strip()).first()
+                    parameter = Parameter.objects.filter(name=d["parameter"].strip()).first()
+                    if obj is None or parameter is None:
+                        raise ValidationError(_("Unknown object or parameter."))
+                    services.save_specification(user, institution, d["name"], obj, parameter.pk, d["unit"],  # type: ignore[arg-type]
+                                                d["lower"], d["upper"], d["reason"])
+                    messages.success(request, _("Saved."))
+                    return redirect("lims:setup")
+                forms_["spec"] = spec
+        except (ValidationError, PermissionDenied) as exc:
+            _fail(request, exc)
+    return render(request, "lims/setup.html", {
+        **forms_, "services": services_,
+        "grants": MethodAuthorization.objects.filter(user__institution_id=institution_id).select_related(
+            "user", "standard").order_by("user__username"),
+        "specs": Specification.objects.filter(institution_id=institution_id).select_related("test_object",
+                                                                                            "parameter"),
+    }, status=400 if request.method == "POST" else 200)
