@@ -60,6 +60,8 @@ MATRIX = [
     ("lims worksheets", "get", "/lims/worksheets/", LAB_A | {"b_admin"}, {"anonymous": 302, "*": 404}),
     ("lims setup", "get", "/lims/setup/", {"a_admin", "b_admin"}, {"anonymous": 302, "platform_admin": 404,
                                                                     "regulator": 404, "*": 403}),
+    ("lims instrument files", "get", "/lims/instrument-files/", LAB_A | {"b_admin"},
+     {"anonymous": 302, "*": 404}),
     ("api lims samples", "get", "/api/lims/samples", LAB_A | {"b_admin"}, {"anonymous": 401, "*": 404}),
     ("admin ledger entries", "get", "/admin/ledger/entry/", {"platform_admin"}, {"*": 302}),
 ]

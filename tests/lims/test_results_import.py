@@ -72,3 +72,25 @@ def test_a_bad_file_imports_nothing_and_names_every_error(lab: Lab) -> None:
     with pytest.raises(ImportRejected) as missing:
         import_results(lab.world.a_analyst, mapping_again(lab), "x.csv", b"Name,Value\n1,2\n")
     assert missing.value.errors[0].message == "映射中的列在文件中不存在"
+
+
+@pytest.mark.django_db
+def test_the_instrument_files_page_saves_a_mapping_and_imports_through_it(lab: Lab) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    [lab.received() for _ in range(3)]
+    client = lab.world.client("a_analyst")
+    columns = "208  Pb  [ He ] Conc. [ mg/kg ] => pb\n111  Cd  [ He ] Conc. [ mg/kg ] => cd"
+    bad = client.post("/lims/instrument-files/", {"form": "mapping", "instrument": lab.icp.pk, "name": "batch",
+                                                  "sample_column": "Sample Name", "columns": "X => arsenic"})
+    assert bad.status_code == 422 and "arsenic" in bad.content.decode()
+    saved = client.post("/lims/instrument-files/", {"form": "mapping", "instrument": lab.icp.pk, "name": "batch",
+                                                    "sample_column": "Sample Name", "type_column": "Type",
+                                                    "sample_types": "Sample", "columns": columns})
+    assert saved.status_code == 302
+    m = InstrumentMapping.objects.get(name="batch")
+    assert m.columns == {"208  Pb  [ He ] Conc. [ mg/kg ]": "pb", "111  Cd  [ He ] Conc. [ mg/kg ]": "cd"}
+    imported = client.post("/lims/instrument-files/", {"mapping": m.pk,
+                                                       "file": SimpleUploadedFile("b.csv", the_file())}, follow=True)
+    assert "6" in imported.content.decode() and Analysis.objects.exclude(value="").count() == 6
+    assert lab.world.client("b_admin").post("/lims/instrument-files/", {"mapping": m.pk}).status_code == 404

@@ -41,6 +41,7 @@ from .models import (
     Analysis,
     AnalysisService,
     Client,
+    InstrumentMapping,
     LabNumberCounter,
     MethodAuthorization,
     Order,
@@ -581,3 +582,26 @@ def save_service(actor: User, institution: Institution, keyword: str, parameter_
     audit.record(actor=actor, action="update", entity=service, institution_id=institution.pk,
                  changes={**changes, "version": [service.version - 1, service.version]}, reason=reason)
     return service
+
+
+@transaction.atomic
+def save_mapping(actor: User, instrument: Instrument, name: str, sample_column: str, columns: dict[str, str],
+                 type_column: str = "", sample_types: Sequence[str] = ()) -> InstrumentMapping:
+    """Save how one instrument's export file is read; every keyword must be one of the lab's methods."""
+    require_member(actor, instrument.institution_id, Role.INSTITUTION_ADMIN, Role.ANALYST)
+    if not columns:
+        raise ValidationError({"columns": "至少要映射一个结果列"})
+    known = set(AnalysisService.objects.filter(institution_id=instrument.institution_id).values_list(
+        "keyword", flat=True))
+    unknown = sorted(set(columns.values()) - known)
+    if unknown:
+        raise ValidationError({"columns": f"本机构没有这些检测项目关键字:{'、'.join(unknown)}"})
+    mapping, created = InstrumentMapping.objects.update_or_create(
+        institution_id=instrument.institution_id, instrument=instrument, name=name.strip(), defaults={
+            "sample_column": sample_column.strip(), "type_column": type_column.strip(),
+            "sample_types": [t.strip() for t in sample_types if t.strip()], "columns": columns})
+    audit.record(actor=actor, action="create" if created else "update", entity=mapping,
+                 institution_id=instrument.institution_id,
+                 changes={"sample_column": mapping.sample_column, "type_column": mapping.type_column,
+                          "sample_types": mapping.sample_types, "columns": columns})
+    return mapping

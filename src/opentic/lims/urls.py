@@ -15,5 +15,6 @@ urlpatterns = [
     path("samples/<int:pk>/label.pdf", views.labels, name="label"),
     path("worksheets/", views.worksheets, name="worksheets"),
     path("setup/", views.setup, name="setup"),
+    path("instrument-files/", views.instrument_files, name="instrument_files"),
     path("worksheets/<int:pk>/", views.worksheet, name="worksheet"),
 ]

@@ -27,6 +27,7 @@ from .lifecycle import SAMPLE_LABELS, SampleState, results_allowed
 from .models import (
     Analysis,
     AnalysisService,
+    InstrumentMapping,
     MethodAuthorization,
     Position,
     ReferenceMaterial,
@@ -35,6 +36,7 @@ from .models import (
     Worksheet,
 )
 from .reporting import BelowLoq, Reporting, formatted
+from .results_import import import_results
 from .rounding import RoundingError, to_decimal
 from .sheets import HEADERS, import_samples
 from .worksheets import QC, create_worksheet, enter_worksheet_results
@@ -351,3 +353,57 @@ def setup(request: HttpRequest) -> HttpResponse:
         "specs": Specification.objects.filter(institution_id=institution_id).select_related("test_object",
                                                                                             "parameter"),
     }, status=400 if request.method == "POST" else 200)
+
+
+# ---------------------------------------------------------------- instrument files
+
+
+def _parse_columns(text: str) -> dict[str, str]:
+    """One line per result column: `header => keyword`."""
+    columns = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        header, sep, keyword = line.rpartition("=>")
+        if not sep or not header.strip() or not keyword.strip():
+            raise ValidationError(_("Each line is: column header => keyword (%(line)s)") % {"line": line.strip()})
+        columns[header.strip()] = keyword.strip()
+    return columns
+
+
+@login_required
+def instrument_files(request: HttpRequest) -> HttpResponse:
+    """Saved mappings of the lab's instrument exports, and the upload of a file through one of them."""
+    institution_id = _institution_id(request)
+    errors: list[str] = []
+    if request.method == "POST":
+        try:
+            if request.POST.get("form") == "mapping":
+                instrument = get_object_or_404(Instrument, pk=request.POST.get("instrument"),
+                                               institution_id=institution_id)
+                services.save_mapping(request.user, instrument, request.POST.get("name", ""),  # type: ignore[arg-type]
+                                      request.POST.get("sample_column", ""),
+                                      _parse_columns(request.POST.get("columns", "")),
+                                      request.POST.get("type_column", ""),
+                                      request.POST.get("sample_types", "").split(","))
+                messages.success(request, _("Saved."))
+                return redirect("lims:instrument_files")
+            mapping = get_object_or_404(InstrumentMapping, pk=request.POST.get("mapping"),
+                                        institution_id=institution_id)
+            upload = request.FILES.get("file")
+            if upload is None:
+                raise ValidationError(_("Choose a file."))
+            summary = import_results(request.user, mapping, upload.name or "upload", upload.read(),  # type: ignore[arg-type]
+                                     request.POST.get("reason", ""))
+            messages.success(request, _("%(results)d results imported, %(calculated)d calculated.") % {
+                "results": summary.results, "calculated": summary.calculated})
+            return redirect("lims:instrument_files")
+        except ImportRejected as exc:
+            errors = [str(e) for e in exc.errors]
+        except (ValidationError, PermissionDenied) as exc:
+            errors = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+    return render(request, "lims/instrument_files.html", {
+        "mappings": InstrumentMapping.objects.filter(institution_id=institution_id).select_related("instrument"),
+        "instruments": Instrument.objects.filter(institution_id=institution_id).order_by("name"),
+        "errors": errors,
+    }, status=422 if errors else 200)
