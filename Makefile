@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DJANGO_SETTINGS_MODULE := opentic.settings
 PG_URL ?= postgres://postgres@127.0.0.1:5432/opentic
-DEBIAN_PACKAGES := chromium gettext fonts-noto-cjk wrk
+# poppler-utils: pdfsig, the independent validator of signed reports; pango: WeasyPrint's text layout.
+DEBIAN_PACKAGES := chromium gettext fonts-noto-cjk wrk poppler-utils libpango-1.0-0 libpangoft2-1.0-0
 
 .PHONY: demo test test-sqlite test-postgres lint bench system-deps install messages clean
 
