@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "opentic.portal",
     "opentic.ledger",
     "opentic.lims",
+    "opentic.reports",
 ]
 
 MIDDLEWARE = [

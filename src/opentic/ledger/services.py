@@ -235,7 +235,8 @@ def read_pdf_link(pdf: bytes) -> tuple[str, str, str]:
         info: dict[str, object] = dict(PdfReader(io.BytesIO(pdf)).metadata or {})
     except (PdfReadError, ValueError, OSError) as exc:
         raise ValidationError("无法读取 PDF 文件") from exc
-    link = info.get("/OpenTICVerify")
+    # Key names compared without case: WeasyPrint writes custom metadata names in lower case.
+    link = {str(k).lower(): v for k, v in info.items()}.get("/openticverify")
     if not link:
         raise ValidationError("PDF 中没有 OpenTIC 验证信息:请扫描报告上的二维码,或输入报告编号和验证码")
     return parse_verification_url(str(link))

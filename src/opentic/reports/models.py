@@ -1,0 +1,40 @@
+"""Issued test reports: never edited after issue; an amendment is a new report naming the one it replaces."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from opentic.lims.models import Sample
+from opentic.registry.models import Institution
+
+
+class Report(models.Model):
+    class State(models.TextChoices):
+        ISSUED = "issued", _("issued")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
+    sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="reports")
+    number = models.CharField(_("report number"), max_length=60)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.ISSUED)
+    replaces = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="replaced_by")
+    amendment_reason = models.CharField(_("reason for the amendment"), max_length=500, blank=True)
+    withdrawal_reason = models.CharField(_("reason for the withdrawal"), max_length=500, blank=True)
+    code = models.CharField(max_length=22)  # the verification code printed with the QR code
+    pdf = models.BinaryField()
+    twin = models.JSONField()  # the machine-readable report
+    ledger_index = models.BigIntegerField()
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField()
+    signature = models.CharField(max_length=64)  # hash of what the signatory approved
+
+    class Meta:
+        verbose_name = _("report")
+        ordering = ["-issued_at"]
+        constraints = [models.UniqueConstraint(fields=["institution", "number"], name="reports_number")]
+
+    def __str__(self) -> str:
+        return self.number

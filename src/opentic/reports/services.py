@@ -1,0 +1,194 @@
+"""Issuing a test report: approve (e-signature), render, sign (PAdES), register in the ledger, in one transaction.
+
+A report is never edited after issue (ISO/IEC 17025 7.8.8): an amendment is a new report number that
+names the report it replaces and why; a withdrawal is a state change with a reason. Each of the three is
+registered in the ledger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+import segno
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from opentic.core import audit
+from opentic.core.models import Role, User
+from opentic.core.permissions import require
+from opentic.ledger import services as ledger
+from opentic.ledger.entry import new_code
+from opentic.lims import lifecycle
+from opentic.lims.models import Analysis, Sample
+from opentic.lims.reporting import BelowLoq, Reporting, formatted
+from opentic.lims.rounding import to_decimal
+from opentic.lims.services import next_numbers
+from opentic.registry.models import ScopeLine, SignatoryAuthorization
+
+from . import pki
+from .models import Report
+from .signing import sign_pdf
+
+CONFORMITY_ZH = {"pass": "符合", "fail": "不符合", "conditional_pass": "有条件符合", "conditional_fail": "有条件不符合"}
+
+
+def _signing_fields(actor: User, institution_id: int, day: dt.date) -> list[str]:
+    """The fields the signatory may sign in: the authorization of the staff member with the user's name."""
+    name = actor.get_full_name().strip()
+    grants = SignatoryAuthorization.objects.filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=day), staff__institution_id=institution_id,
+        staff__name=name, staff__active=True, valid_from__lte=day)
+    fields: list[str] = []
+    for grant in grants:
+        fields += [f.strip() for f in grant.fields.replace(";", ";").replace("、", ";").split(";") if f.strip()]
+    return fields
+
+
+def _results(sample: Sample) -> list[Analysis]:
+    return list(sample.analyses.exclude(state=Analysis.State.RETRACTED).select_related(
+        "service__parameter", "service__standard").order_by("id"))
+
+
+def _twin(sample: Sample, number: str, code: str, actor: User, fields: list[str], issued_at: dt.datetime,
+          replaces: Report | None, reason: str) -> dict[str, Any]:
+    institution = sample.order.institution
+    analyses = _results(sample)
+    lines, rules = [], []
+    for a in analyses:
+        s = a.service
+        limit = a.judged_against.split(";")[0].split(":", 1)[-1] if a.judged_against else ""
+        if a.judged_against:
+            rule = a.judged_against.split(";")[1]
+            if rule not in rules:
+                rules.append(rule)
+        lines.append({
+            "parameter": s.parameter.name, "method": s.standard.full_code, "unit": a.unit,
+            "result": formatted(to_decimal(a.value), Reporting(s.places, s.loq, s.lod, BelowLoq(s.below_loq))),
+            "value": a.value, "uncertainty": f"{a.uncertainty} (k={a.coverage_factor})" if a.uncertainty and
+            a.coverage_factor else a.uncertainty, "limit": limit, "conformity": CONFORMITY_ZH.get(a.conformity, ""),
+            "accredited": a.accredited, "analysis": a.pk, "verified_by": a.verified_by_id,
+        })
+    entered = [a.entered_at for a in analyses if a.entered_at]
+    local = timezone.localtime
+    return {
+        "schema": "opentic-report/v1", "number": number, "code": code, "lab_name": institution.name,
+        "lab_address": institution.address, "credit_code": institution.credit_code,
+        "cma_number": institution.cma_number, "accredited": all(a.accredited for a in analyses),
+        "non_accredited": any(not a.accredited for a in analyses),
+        "client": sample.order.client.name, "order": sample.order.number, "kind": sample.order.get_kind_display(),
+        "sample_name": sample.name, "lab_number": sample.lab_number, "object": sample.test_object.name,
+        "description": sample.description, "condition": sample.condition,
+        "received": f"{local(sample.received_at):%Y年%m月%d日}" if sample.received_at else "",
+        "test_dates": (f"{local(min(entered)):%Y年%m月%d日} 至 {local(max(entered)):%Y年%m月%d日}" if entered else ""),
+        "batch_number": sample.batch_number, "sampling_place": sample.sampling_place,
+        "results": lines, "decision_rules": rules,
+        "signatory": actor.get_full_name() or actor.get_username(), "signatory_fields": "、".join(fields),
+        "issued": f"{local(issued_at):%Y年%m月%d日}", "issued_at": issued_at.isoformat(),
+        "replaces": replaces.number if replaces else "", "amendment_reason": reason,
+    }
+
+
+def _render(twin: dict[str, Any]) -> bytes:
+    from weasyprint import HTML  # imported here: loading Pango costs a fraction of a second
+
+    url = ledger.verification_url(twin["credit_code"], twin["number"], twin["code"])
+    qr = segno.make_qr(url, error="m")
+    context = {**twin, "verify_url": url, "verify_base": f"{settings.OPENTIC_PUBLIC_URL}/verify/",
+               "qr": qr.svg_data_uri(scale=4)}
+    html = render_to_string("reports/report.html", {"r": context})
+    return bytes(HTML(string=html).write_pdf(custom_metadata=True))
+
+
+@transaction.atomic
+def issue_report(actor: User, sample: Sample, password: str, replaces: Report | None = None,
+                 reason: str = "") -> Report:
+    """Approve and issue the sample's report (or its amendment, naming the report it replaces and why)."""
+    sample = Sample.objects.select_for_update().select_related("order__client", "order__institution",
+                                                               "test_object").get(pk=sample.pk)
+    require(actor.is_authenticated and actor.institution_id == sample.institution_id and
+            actor.has_role(Role.SIGNATORY), "只有本机构的授权签字人可以批准报告")
+    if not actor.check_password(password or ""):
+        raise PermissionDenied("电子签名失败:密码不正确")
+    today = timezone.localdate()
+    analyses = _results(sample)
+    if replaces is None:
+        if sample.state != lifecycle.SampleState.VERIFIED:
+            raise ValidationError("样品的全部结果审核后才能出具报告")
+    else:
+        if replaces.sample_id != sample.pk or replaces.state != Report.State.ISSUED or hasattr(replaces,
+                                                                                               "replaced_by"):
+            raise ValidationError("只能更正本样品现行有效的报告")
+        if not reason.strip():
+            raise ValidationError({"reason": "更正报告必须说明原因"})
+    if not analyses or any(a.state != Analysis.State.VERIFIED for a in analyses):
+        raise ValidationError("报告中的每个结果都必须已审核")
+    fields = _signing_fields(actor, sample.institution_id, today)
+    needed = set(ScopeLine.objects.filter(institution_id=sample.institution_id,
+                                          parameter__in=[a.service.parameter_id for a in analyses],
+                                          standard__in=[a.service.standard_id for a in analyses]
+                                          ).values_list("field", flat=True))
+    if not fields:
+        raise PermissionDenied(f"{actor.get_full_name() or actor.get_username()} 不是本机构登记的授权签字人")
+    if needed - set(fields):
+        raise PermissionDenied(f"授权签字领域({'、'.join(fields)})不包括 {'、'.join(sorted(needed - set(fields)))}")
+    institution = sample.order.institution
+    serial = next_numbers(institution.pk, today.year, 1, "report")[0]
+    number = f"{institution.cma_number[-4:]}-{today.year}-{serial:05d}"
+    code, issued_at = new_code(), timezone.now().replace(microsecond=0)
+    twin = _twin(sample, number, code, actor, fields, issued_at, replaces, reason.strip())
+    signature = hashlib.sha256(json.dumps({**twin, "meaning": "approved / 批准"}, sort_keys=True,
+                                          ensure_ascii=False).encode()).hexdigest()
+    pdf = sign_pdf(_render(twin), pki.institution_credential(institution.credit_code, institution.name),
+                   pki.root(), twin["signatory"], f"批准 {number}")
+    receipt = ledger.register_report(
+        actor, institution, number, pdf, code=code, issued_at=issued_at,
+        event="amended" if replaces else "issued", replaces=(replaces.number, replaces.code) if replaces else None)
+    report = Report.objects.create(institution=institution, sample=sample, number=number, replaces=replaces,
+                                   amendment_reason=reason.strip(), code=code, pdf=pdf, twin=twin,
+                                   ledger_index=receipt.index, signed_by=actor, issued_at=issued_at,
+                                   signature=signature)
+    if sample.state == lifecycle.SampleState.VERIFIED:
+        lifecycle.check(sample.state, lifecycle.SampleState.REPORTED)
+        sample.state = lifecycle.SampleState.REPORTED
+        sample.version += 1
+        sample.save(update_fields=["state", "version"])
+    audit.record(actor=actor, action="issue" if replaces is None else "amend", entity=report,
+                 institution_id=institution.pk, reason=reason,
+                 changes={"number": number, "sample": sample.lab_number, "ledger_index": receipt.index,
+                          "pdf_sha256": hashlib.sha256(pdf).hexdigest(), "signature": signature,
+                          "meaning": "approved / 批准", "replaces": replaces.number if replaces else None})
+    return report
+
+
+@transaction.atomic
+def withdraw_report(actor: User, report: Report, password: str, reason: str) -> Report:
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    require(actor.is_authenticated and actor.institution_id == report.institution_id and
+            actor.has_role(Role.SIGNATORY), "只有本机构的授权签字人可以撤回报告")
+    if not actor.check_password(password or ""):
+        raise PermissionDenied("电子签名失败:密码不正确")
+    if not reason.strip():
+        raise ValidationError({"reason": "撤回报告必须说明原因"})
+    if report.state != Report.State.ISSUED:
+        raise ValidationError("报告已撤回")
+    ledger.register_report(actor, report.institution, report.number, bytes(report.pdf), code=report.code,
+                           event="withdrawn")
+    report.state, report.withdrawal_reason = Report.State.WITHDRAWN, reason.strip()
+    report.save(update_fields=["state", "withdrawal_reason"])
+    audit.record(actor=actor, action="withdraw", entity=report, institution_id=report.institution_id,
+                 changes={"state": ["issued", "withdrawn"]}, reason=reason)
+    return report
+
+
+def twin_json(report: Report) -> str:
+    return json.dumps({**report.twin, "state": report.state, "ledger_index": report.ledger_index,
+                       "pdf_sha256": hashlib.sha256(bytes(report.pdf)).hexdigest(),
+                       "replaced_by": getattr(getattr(report, "replaced_by", None), "number", None)},
+                      ensure_ascii=False, indent=2)
