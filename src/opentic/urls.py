@@ -15,6 +15,7 @@ urlpatterns += i18n_patterns(
     path("", include("opentic.core.urls")),
     path("registry/", include("opentic.registry.urls")),
     path("lims/", include("opentic.lims.urls")),
+    path("reports/", include("opentic.reports.urls")),
     path("", include("opentic.portal.urls")),
     path("", include("opentic.ledger.urls")),
     path("admin/", admin.site.urls),

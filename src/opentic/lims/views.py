@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -135,6 +136,11 @@ def sample(request: HttpRequest, pk: int) -> HttpResponse:
         "sample": s, "rows": _rows(s, request.user), "instruments": instruments,
         "state_label": SAMPLE_LABELS[SampleState(s.state)],
         "can_receive": s.state == SampleState.REGISTERED,
+        # Reports build on the LIMS, not the other way round: looked up by name, not imported.
+        "reports": apps.get_model("reports", "Report").objects.filter(sample=s).select_related(
+            "replaces").order_by("issued_at"),
+        "can_approve": s.state in (SampleState.VERIFIED, SampleState.REPORTED) and request.user.has_role(  # type: ignore[union-attr]
+            Role.SIGNATORY),
     })
 
 

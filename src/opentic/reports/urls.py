@@ -1,0 +1,10 @@
+from django.urls import path
+
+from opentic.reports import views
+
+app_name = "reports"
+urlpatterns = [
+    path("samples/<int:sample_pk>/approve/", views.approve, name="approve"),
+    path("<int:pk>.pdf", views.pdf, name="pdf"),
+    path("<int:pk>.json", views.twin, name="twin"),
+]

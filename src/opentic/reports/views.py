@@ -1,0 +1,51 @@
+"""Approving a sample's report, downloading it and its machine-readable twin (the lab's own staff)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_POST
+
+from opentic.lims.models import Sample
+
+from . import services
+from .models import Report
+
+
+def _own(request: HttpRequest) -> int:
+    if not request.user.is_authenticated or request.user.institution_id is None:
+        raise Http404
+    return int(request.user.institution_id)
+
+
+@login_required
+@require_POST
+def approve(request: HttpRequest, sample_pk: int) -> HttpResponse:
+    sample = get_object_or_404(Sample, pk=sample_pk, institution_id=_own(request))
+    replaces = None
+    if request.POST.get("replaces"):
+        replaces = get_object_or_404(Report, pk=request.POST["replaces"], sample=sample)
+    try:
+        report = services.issue_report(request.user, sample, request.POST.get("password", ""),  # type: ignore[arg-type]
+                                       replaces=replaces, reason=request.POST.get("reason", ""))
+        messages.success(request, f"报告 {report.number} 已签发并登记入账")
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
+    return redirect("lims:sample", pk=sample.pk)
+
+
+@login_required
+def pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    report = get_object_or_404(Report, pk=pk, institution_id=_own(request))
+    response = HttpResponse(bytes(report.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{report.number}.pdf"'
+    return response
+
+
+@login_required
+def twin(request: HttpRequest, pk: int) -> HttpResponse:
+    report = get_object_or_404(Report, pk=pk, institution_id=_own(request))
+    return HttpResponse(services.twin_json(report), content_type="application/json; charset=utf-8")
