@@ -90,3 +90,16 @@ def test_an_amendment_supersedes_and_a_withdrawal_withdraws(lab: Lab, settings: 
     assert ledger.verify_pdf(bytes(second.pdf)).status == "withdrawn"
     twin = services.twin_json(Report.objects.get(pk=first.pk))
     assert second.number in twin and '"state": "issued"' in twin
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", ["anonymous", "regulator", "a_analyst", "a_signatory", "b_admin"])
+def test_a_reports_files_answer_only_its_lab(lab: Lab, settings: object, tmp_path: Path, persona: str) -> None:
+    settings.DATA_DIR = tmp_path  # type: ignore[attr-defined]
+    make_signatory(lab)
+    report = services.issue_report(lab.world.a_signatory, verified_sample(lab), PASSWORD)
+    expected = 200 if persona.startswith("a_") else (302 if persona == "anonymous" else 404)
+    for url in (f"/reports/{report.pk}.pdf", f"/reports/{report.pk}.json"):
+        assert lab.world.client(persona).get(url).status_code == expected, (persona, url)
+    post = lab.world.client(persona).post(f"/reports/samples/{report.sample_id}/approve/", {"password": PASSWORD})
+    assert post.status_code == (302 if persona.startswith("a_") or persona == "anonymous" else 404)

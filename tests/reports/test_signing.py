@@ -33,3 +33,15 @@ def test_a_signed_report_validates_and_one_changed_byte_breaks_it(settings: obje
     key_file = tmp_path / "pki" / "institution-91500116MA5U7K3T2R.key.pem"
     assert b"ENCRYPTED PRIVATE KEY" in key_file.read_bytes()
     assert pki.institution_credential("91500116MA5U7K3T2R", "x").certificate == credential.certificate
+
+
+def test_the_pki_command_prints_certificates(settings: object, tmp_path: Path) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.DATA_DIR = tmp_path  # type: ignore[attr-defined]
+    out = StringIO()
+    call_command("pki", "root", stdout=out)
+    assert out.getvalue().startswith("-----BEGIN CERTIFICATE-----")
+    assert (tmp_path / "pki" / "root.key.pem").stat().st_mode & 0o077 == 0
