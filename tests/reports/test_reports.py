@@ -98,8 +98,33 @@ def test_a_reports_files_answer_only_its_lab(lab: Lab, settings: object, tmp_pat
     settings.DATA_DIR = tmp_path  # type: ignore[attr-defined]
     make_signatory(lab)
     report = services.issue_report(lab.world.a_signatory, verified_sample(lab), PASSWORD)
-    expected = 200 if persona.startswith("a_") else (302 if persona == "anonymous" else 404)
+    expected = 200 if persona.startswith("a_") or persona == "regulator" else (302 if persona == "anonymous" else 404)
     for url in (f"/reports/{report.pk}.pdf", f"/reports/{report.pk}.json"):
         assert lab.world.client(persona).get(url).status_code == expected, (persona, url)
     post = lab.world.client(persona).post(f"/reports/samples/{report.sample_id}/approve/", {"password": PASSWORD})
-    assert post.status_code == (302 if persona.startswith("a_") or persona == "anonymous" else 404)
+    assert post.status_code == (302 if persona.startswith("a_") or persona == "anonymous" else 404)  # approve: lab only
+
+
+@pytest.mark.django_db
+def test_an_institution_template_is_used_and_must_keep_the_mandatory_parts(lab: Lab, settings: object,
+                                                                           tmp_path: Path) -> None:
+    from django.template.loader import get_template
+
+    settings.DATA_DIR = tmp_path  # type: ignore[attr-defined]
+    make_signatory(lab)
+    default = Path(get_template("reports/report.html").origin.name).read_text()
+    custom = default.replace("<h1>检验检测报告</h1>", "<h1>江津检测 · 检验报告</h1>")
+    from django.utils import timezone
+
+    twin = services._twin(verified_sample(lab), "X-1", "A" * 22, lab.world.a_signatory, ["食品"], timezone.now(),
+                          None, "")
+    for bad in ("{% load static %}" + custom, custom.replace("报告结束", ""), custom.replace("{{ r.qr }}", ""),
+                "{% if %}"):
+        with pytest.raises(ValidationError):
+            services.save_template(lab.world.a_admin, bad, twin)
+    with pytest.raises(PermissionDenied):
+        services.save_template(lab.world.a_analyst, custom, twin)
+    services.save_template(lab.world.a_admin, custom, twin)
+    report = services.issue_report(lab.world.a_signatory, verified_sample(lab), PASSWORD)
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(bytes(report.pdf))).pages).replace(" ", "")
+    assert "江津检测·检验报告" in text and ledger.verify_pdf(bytes(report.pdf)).status == "genuine"

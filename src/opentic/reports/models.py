@@ -38,3 +38,17 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class ReportTemplate(models.Model):
+    """An institution's own report layout (HTML for WeasyPrint), replacing the platform default."""
+
+    institution = models.OneToOneField(Institution, on_delete=models.CASCADE, related_name="+")
+    html = models.TextField(_("template"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("report template")
+
+    def __str__(self) -> str:
+        return f"{self.institution_id}"

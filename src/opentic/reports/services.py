@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from typing import Any
 
 import segno
@@ -17,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.template import Context, Engine, TemplateSyntaxError
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -33,7 +35,7 @@ from opentic.lims.services import next_numbers
 from opentic.registry.models import ScopeLine, SignatoryAuthorization
 
 from . import pki
-from .models import Report
+from .models import Report, ReportTemplate
 from .signing import sign_pdf
 
 CONFORMITY_ZH = {"pass": "符合", "fail": "不符合", "conditional_pass": "有条件符合", "conditional_fail": "有条件不符合"}
@@ -95,15 +97,29 @@ def _twin(sample: Sample, number: str, code: str, actor: User, fields: list[str]
     }
 
 
-def _render(twin: dict[str, Any]) -> bytes:
+# What an institution's own template may not use: tags that reach outside the report's data.
+FORBIDDEN_TAGS = re.compile(r"{%\s*(load|include|extends|debug|ssi|url|csrf_token)\b")
+REQUIRED_IN_OUTPUT = ("报告结束",)
+
+
+def _context(twin: dict[str, Any]) -> dict[str, Any]:
+    url = ledger.verification_url(twin["credit_code"], twin["number"], twin["code"])
+    return {**twin, "verify_url": url, "verify_base": f"{settings.OPENTIC_PUBLIC_URL}/verify/",
+            "qr": segno.make_qr(url, error="m").svg_data_uri(scale=4)}
+
+
+def _html(twin: dict[str, Any], custom: str | None) -> str:
+    if custom is None:
+        return render_to_string("reports/report.html", {"r": _context(twin)})
+    return Engine(libraries={}).from_string(custom).render(Context({"r": _context(twin)}))
+
+
+def _render(twin: dict[str, Any], custom: str | None = None) -> bytes:
     from weasyprint import HTML  # imported here: loading Pango costs a fraction of a second
 
-    url = ledger.verification_url(twin["credit_code"], twin["number"], twin["code"])
-    qr = segno.make_qr(url, error="m")
-    context = {**twin, "verify_url": url, "verify_base": f"{settings.OPENTIC_PUBLIC_URL}/verify/",
-               "qr": qr.svg_data_uri(scale=4)}
-    html = render_to_string("reports/report.html", {"r": context})
-    return bytes(HTML(string=html).write_pdf(custom_metadata=True))
+    html = _html(twin, custom)
+    # PDF/A-3b: an archivable file (fonts embedded, colour profile, XMP), then signed as an incremental update.
+    return bytes(HTML(string=html).write_pdf(custom_metadata=True, pdf_variant="pdf/a-3b"))
 
 
 @transaction.atomic
@@ -145,7 +161,8 @@ def issue_report(actor: User, sample: Sample, password: str, replaces: Report | 
     twin = _twin(sample, number, code, actor, fields, issued_at, replaces, reason.strip())
     signature = hashlib.sha256(json.dumps({**twin, "meaning": "approved / 批准"}, sort_keys=True,
                                           ensure_ascii=False).encode()).hexdigest()
-    pdf = sign_pdf(_render(twin), pki.institution_credential(institution.credit_code, institution.name),
+    custom = ReportTemplate.objects.filter(institution=institution).values_list("html", flat=True).first()
+    pdf = sign_pdf(_render(twin, custom), pki.institution_credential(institution.credit_code, institution.name),
                    pki.root(), twin["signatory"], f"批准 {number}")
     receipt = ledger.register_report(
         actor, institution, number, pdf, code=code, issued_at=issued_at,
@@ -165,6 +182,29 @@ def issue_report(actor: User, sample: Sample, password: str, replaces: Report | 
                           "pdf_sha256": hashlib.sha256(pdf).hexdigest(), "signature": signature,
                           "meaning": "approved / 批准", "replaces": replaces.number if replaces else None})
     return report
+
+
+@transaction.atomic
+def save_template(actor: User, html: str, sample_twin: dict[str, Any]) -> ReportTemplate:
+    """An institution admin's own report layout; refused unless it renders the report's mandatory parts."""
+    require(actor.is_authenticated and actor.institution_id is not None and actor.has_role(Role.INSTITUTION_ADMIN),
+            "只有机构管理员可以修改报告模板")
+    if FORBIDDEN_TAGS.search(html):
+        raise ValidationError({"html": "模板中不能使用 load、include、extends、debug、url 等标签"})
+    try:
+        output = _html(sample_twin, html)
+    except TemplateSyntaxError as exc:
+        raise ValidationError({"html": f"模板语法错误:{exc}"}) from exc
+    missing = [m for m in (sample_twin["number"], *REQUIRED_IN_OUTPUT) if m not in output]
+    if "OpenTICVerify" not in output or not re.search(r"{{\s*r\.qr\s*}}", html):
+        missing.append("二维码与验证链接(r.qr、OpenTICVerify)")
+    if missing:
+        raise ValidationError({"html": f"模板缺少必备内容:{'、'.join(missing)}"})
+    template, _ = ReportTemplate.objects.update_or_create(institution_id=actor.institution_id,
+                                                          defaults={"html": html})
+    audit.record(actor=actor, action="report-template", entity=template, institution_id=actor.institution_id,
+                 changes={"sha256": hashlib.sha256(html.encode()).hexdigest(), "length": len(html)})
+    return template
 
 
 @transaction.atomic

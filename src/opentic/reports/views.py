@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
+from opentic.core.permissions import is_regulator
 from opentic.lims.models import Sample
 
 from . import services
@@ -37,9 +38,16 @@ def approve(request: HttpRequest, sample_pk: int) -> HttpResponse:
     return redirect("lims:sample", pk=sample.pk)
 
 
+def _visible(request: HttpRequest, pk: int) -> Report:
+    """A report: to its own lab's staff, and to the regulator, who sees every issued report."""
+    if is_regulator(request.user):
+        return get_object_or_404(Report, pk=pk)
+    return get_object_or_404(Report, pk=pk, institution_id=_own(request))
+
+
 @login_required
 def pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    report = get_object_or_404(Report, pk=pk, institution_id=_own(request))
+    report = _visible(request, pk)
     response = HttpResponse(bytes(report.pdf), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{report.number}.pdf"'
     return response
@@ -47,5 +55,5 @@ def pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def twin(request: HttpRequest, pk: int) -> HttpResponse:
-    report = get_object_or_404(Report, pk=pk, institution_id=_own(request))
+    report = _visible(request, pk)
     return HttpResponse(services.twin_json(report), content_type="application/json; charset=utf-8")
