@@ -128,3 +128,18 @@ def test_an_institution_template_is_used_and_must_keep_the_mandatory_parts(lab: 
     report = services.issue_report(lab.world.a_signatory, verified_sample(lab), PASSWORD)
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(bytes(report.pdf))).pages).replace(" ", "")
     assert "江津检测·检验报告" in text and ledger.verify_pdf(bytes(report.pdf)).status == "genuine"
+
+
+@pytest.mark.django_db
+def test_the_demo_issues_real_reports_for_its_verified_samples(settings: object, tmp_path: Path) -> None:
+    from opentic.lims.demo import seed
+    from opentic.registry import demo
+    from opentic.reports.demo import issue_demo_reports
+
+    settings.DATA_DIR = tmp_path  # type: ignore[attr-defined]
+    demo.generate("tiny", seed=3)
+    seed()
+    assert issue_demo_reports() == 4
+    for report in Report.objects.all():
+        assert ledger.verify_pdf(bytes(report.pdf)).status == "genuine"
+    assert not Sample.objects.filter(state="verified").exists()

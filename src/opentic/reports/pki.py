@@ -86,6 +86,12 @@ def root() -> Credential:
     return credential
 
 
+def _fit(text: str, limit: int) -> str:
+    while len(text.encode()) > limit:
+        text = text[:-1]
+    return text
+
+
 def institution_credential(credit_code: str, name: str) -> Credential:
     """The institution's signing credential, issued by the platform root on first use."""
     label = f"institution-{credit_code}"
@@ -95,10 +101,12 @@ def institution_credential(credit_code: str, name: str) -> Credential:
     ca = root()
     key = ec.generate_private_key(ec.SECP256R1())
     now = dt.datetime.now(dt.UTC)
+    # O and CN are capped at 64 (cryptography counts UTF-8 bytes: 21 Chinese characters); the credit code
+    # identifies the institution in full.
     subject = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, name),
+                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, _fit(name, 64)),
                          x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, credit_code),
-                         x509.NameAttribute(NameOID.COMMON_NAME, f"{name} 检验检测专用章")])
+                         x509.NameAttribute(NameOID.COMMON_NAME, _fit(name, 64 - len(" 专用章".encode())) + " 专用章")])
     certificate = (
         x509.CertificateBuilder().subject_name(subject).issuer_name(ca.certificate.subject)
         .public_key(key.public_key()).serial_number(x509.random_serial_number())

@@ -33,6 +33,10 @@ class Command(BaseCommand):
 
         samples = seed()
         self.stdout.write(f"{samples} samples in the demo labs' LIMS, in every state (sign in as lab1-analyst …)")
+        from opentic.reports.demo import issue_demo_reports
+
+        reports = issue_demo_reports()
+        self.stdout.write(f"{reports} signed reports issued for the verified samples (lab1-signatory)")
         entries = register_samples()
         demo.analyze()
         self.stdout.write(f"{entries} sample reports registered in the ledger (var/demo-reports: PDFs, proof files, "
