@@ -52,3 +52,30 @@ class ReportTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.institution_id}"
+
+
+class ReportBatch(models.Model):
+    """Many reports approved with one electronic signature, issued in the background across cores."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        FINISHED = "finished", _("finished")
+
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    sample_ids = models.JSONField()
+    total = models.PositiveIntegerField()
+    done = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    signature = models.CharField(max_length=64)  # hash of the list the signatory approved
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("report batch")
+
+    def __str__(self) -> str:
+        return f"{self.pk}: {self.done + self.failed}/{self.total}"

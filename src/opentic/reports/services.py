@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import segno
@@ -124,30 +125,48 @@ def _render(twin: dict[str, Any], custom: str | None = None) -> bytes:
     return bytes(HTML(string=html).write_pdf(custom_metadata=True, pdf_variant="pdf/a-3b"))
 
 
-@transaction.atomic
+def _require_signatory(actor: User, institution_id: int, password: str) -> None:
+    require(actor.is_authenticated and actor.institution_id == institution_id and actor.has_role(Role.SIGNATORY),
+            "只有本机构的授权签字人可以批准报告")
+    if not actor.check_password(password or ""):
+        raise PermissionDenied("电子签名失败:密码不正确")
+
+
 def issue_report(actor: User, sample: Sample, password: str, replaces: Report | None = None,
                  reason: str = "") -> Report:
     """Approve and issue the sample's report (or its amendment, naming the report it replaces and why)."""
-    sample = Sample.objects.select_for_update().select_related("order__client", "order__institution",
-                                                               "test_object").get(pk=sample.pk)
-    require(actor.is_authenticated and actor.institution_id == sample.institution_id and
-            actor.has_role(Role.SIGNATORY), "只有本机构的授权签字人可以批准报告")
-    if not actor.check_password(password or ""):
-        raise PermissionDenied("电子签名失败:密码不正确")
-    today = timezone.localdate()
+    _require_signatory(actor, sample.institution_id, password)
+    return issue_approved(actor, sample, replaces, reason)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    sample_id: int
+    number: str
+    code: str
+    issued_at: dt.datetime
+    twin: dict[str, Any]
+    signature: str
+    custom: str | None
+
+
+def _check(actor: User, sample: Sample, replaces: Report | None, reason: str) -> list[str]:
+    require(actor.institution_id == sample.institution_id and actor.has_role(Role.SIGNATORY),
+            "只有本机构的授权签字人可以批准报告")
     analyses = _results(sample)
     if replaces is None:
         if sample.state != lifecycle.SampleState.VERIFIED:
             raise ValidationError("样品的全部结果审核后才能出具报告")
     else:
-        if replaces.sample_id != sample.pk or replaces.state != Report.State.ISSUED or hasattr(replaces,
-                                                                                               "replaced_by"):
+        replaces.refresh_from_db()
+        if replaces.sample_id != sample.pk or replaces.state != Report.State.ISSUED or Report.objects.filter(
+                replaces=replaces).exists():
             raise ValidationError("只能更正本样品现行有效的报告")
         if not reason.strip():
             raise ValidationError({"reason": "更正报告必须说明原因"})
     if not analyses or any(a.state != Analysis.State.VERIFIED for a in analyses):
         raise ValidationError("报告中的每个结果都必须已审核")
-    fields = _signing_fields(actor, sample.institution_id, today)
+    fields = _signing_fields(actor, sample.institution_id, timezone.localdate())
     needed = set(ScopeLine.objects.filter(institution_id=sample.institution_id,
                                           parameter__in=[a.service.parameter_id for a in analyses],
                                           standard__in=[a.service.standard_id for a in analyses]
@@ -156,7 +175,16 @@ def issue_report(actor: User, sample: Sample, password: str, replaces: Report | 
         raise PermissionDenied(f"{actor.get_full_name() or actor.get_username()} 不是本机构登记的授权签字人")
     if needed - set(fields):
         raise PermissionDenied(f"授权签字领域({'、'.join(fields)})不包括 {'、'.join(sorted(needed - set(fields)))}")
+    return fields
+
+
+@transaction.atomic
+def _prepare(actor: User, sample: Sample, replaces: Report | None, reason: str) -> _Prepared:
+    sample = Sample.objects.select_for_update().select_related("order__client", "order__institution",
+                                                               "test_object").get(pk=sample.pk)
+    fields = _check(actor, sample, replaces, reason)
     institution = sample.order.institution
+    today = timezone.localdate()
     serial = next_numbers(institution.pk, today.year, 1, "report")[0]
     number = f"{institution.cma_number[-4:]}-{today.year}-{serial:05d}"
     code, issued_at = new_code(), timezone.now().replace(microsecond=0)
@@ -164,15 +192,21 @@ def issue_report(actor: User, sample: Sample, password: str, replaces: Report | 
     signature = hashlib.sha256(json.dumps({**twin, "meaning": "approved / 批准"}, sort_keys=True,
                                           ensure_ascii=False).encode()).hexdigest()
     custom = ReportTemplate.objects.filter(institution=institution).values_list("html", flat=True).first()
-    pdf = sign_pdf(_render(twin, custom), pki.institution_credential(institution.credit_code, institution.name),
-                   pki.root(), twin["signatory"], f"批准 {number}")
+    return _Prepared(sample.pk, number, code, issued_at, twin, signature, custom)
+
+
+@transaction.atomic
+def _record(actor: User, prepared: _Prepared, pdf: bytes, replaces: Report | None, reason: str) -> Report:
+    sample = Sample.objects.select_for_update().select_related("order__institution").get(pk=prepared.sample_id)
+    _check(actor, sample, replaces, reason)  # again: nothing may have changed while the PDF was made
+    institution = sample.order.institution
     receipt = ledger.register_report(
-        actor, institution, number, pdf, code=code, issued_at=issued_at,
+        actor, institution, prepared.number, pdf, code=prepared.code, issued_at=prepared.issued_at,
         event="amended" if replaces else "issued", replaces=(replaces.number, replaces.code) if replaces else None)
-    report = Report.objects.create(institution=institution, sample=sample, number=number, replaces=replaces,
-                                   amendment_reason=reason.strip(), code=code, pdf=pdf, twin=twin,
-                                   ledger_index=receipt.index, signed_by=actor, issued_at=issued_at,
-                                   signature=signature)
+    report = Report.objects.create(institution=institution, sample=sample, number=prepared.number,
+                                   replaces=replaces, amendment_reason=reason.strip(), code=prepared.code, pdf=pdf,
+                                   twin=prepared.twin, ledger_index=receipt.index, signed_by=actor,
+                                   issued_at=prepared.issued_at, signature=prepared.signature)
     if sample.state == lifecycle.SampleState.VERIFIED:
         lifecycle.check(sample.state, lifecycle.SampleState.REPORTED)
         sample.state = lifecycle.SampleState.REPORTED
@@ -180,10 +214,25 @@ def issue_report(actor: User, sample: Sample, password: str, replaces: Report | 
         sample.save(update_fields=["state", "version"])
     audit.record(actor=actor, action="issue" if replaces is None else "amend", entity=report,
                  institution_id=institution.pk, reason=reason,
-                 changes={"number": number, "sample": sample.lab_number, "ledger_index": receipt.index,
-                          "pdf_sha256": hashlib.sha256(pdf).hexdigest(), "signature": signature,
+                 changes={"number": prepared.number, "sample": sample.lab_number, "ledger_index": receipt.index,
+                          "pdf_sha256": hashlib.sha256(pdf).hexdigest(), "signature": prepared.signature,
                           "meaning": "approved / 批准", "replaces": replaces.number if replaces else None})
     return report
+
+
+def issue_approved(actor: User, sample: Sample, replaces: Report | None = None, reason: str = "") -> Report:
+    """Issue once the signatory's electronic signature is checked (by `issue_report`, or once for a batch).
+
+    Three steps, so that the slow one holds no lock and runs in parallel across processes: check and take
+    a number (short transaction); render and sign (no transaction); check again, register in the ledger
+    and record (short transaction). A failure in the last step leaves a gap in the numbers, which the
+    audit trail shows (the number was taken but no report recorded)."""
+    prepared = _prepare(actor, sample, replaces, reason)
+    institution = Sample.objects.select_related("order__institution").get(pk=sample.pk).order.institution
+    pdf = sign_pdf(_render(prepared.twin, prepared.custom),
+                   pki.institution_credential(institution.credit_code, institution.name), pki.root(),
+                   prepared.twin["signatory"], f"批准 {prepared.number}")
+    return _record(actor, prepared, pdf, replaces, reason)
 
 
 @transaction.atomic

@@ -7,4 +7,6 @@ urlpatterns = [
     path("samples/<int:sample_pk>/approve/", views.approve, name="approve"),
     path("<int:pk>.pdf", views.pdf, name="pdf"),
     path("<int:pk>.json", views.twin, name="twin"),
+    path("batches/", views.start, name="start"),
+    path("batches/<int:pk>/", views.batch, name="batch"),
 ]

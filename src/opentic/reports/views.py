@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from opentic.core.permissions import is_regulator
 from opentic.lims.models import Sample
 
 from . import services
-from .models import Report
+from .batch import run_batch, start_batch
+from .models import Report, ReportBatch
 
 
 def _own(request: HttpRequest) -> int:
@@ -57,3 +62,29 @@ def pdf(request: HttpRequest, pk: int) -> HttpResponse:
 def twin(request: HttpRequest, pk: int) -> HttpResponse:
     report = _visible(request, pk)
     return HttpResponse(services.twin_json(report), content_type="application/json; charset=utf-8")
+
+
+@login_required
+@require_POST
+def start(request: HttpRequest) -> HttpResponse:
+    """Approve every verified sample of the lab with one signature; the batch runs in the background."""
+    institution_id = _own(request)
+    samples = list(Sample.objects.filter(institution_id=institution_id, state="verified"))
+    try:
+        batch = start_batch(request.user, samples, request.POST.get("password", ""))  # type: ignore[arg-type]
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
+        return redirect("lims:list")
+    if connection.in_atomic_block:
+        run_batch(batch.pk, workers=1)  # inside a caller's transaction (tests): a new process could not see it
+    else:
+        subprocess.Popen([sys.executable, "-m", "opentic.cli", "reports", "run-batch", str(batch.pk)],
+                         start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return redirect("reports:batch", pk=batch.pk)
+
+
+@login_required
+def batch(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(ReportBatch, pk=pk, institution_id=_own(request))
+    template = "reports/_batch.html" if request.headers.get("HX-Request") else "reports/batch.html"
+    return render(request, template, {"batch": item})

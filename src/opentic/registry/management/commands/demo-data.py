@@ -16,6 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2023)
         parser.add_argument("--institutions", type=int, help="override the number of institutions")
         parser.add_argument("--if-empty", action="store_true", help="do nothing when the register has data")
+        parser.add_argument("--no-reports", action="store_true", help="leave the verified samples unreported")
 
     def handle(self, *args: Any, **options: Any) -> None:
         from opentic.registry.models import Institution
@@ -35,7 +36,7 @@ class Command(BaseCommand):
         self.stdout.write(f"{samples} samples in the demo labs' LIMS, in every state (sign in as lab1-analyst …)")
         from opentic.reports.demo import issue_demo_reports
 
-        reports = issue_demo_reports()
+        reports = 0 if options["no_reports"] else issue_demo_reports()
         self.stdout.write(f"{reports} signed reports issued for the verified samples (lab1-signatory)")
         entries = register_samples()
         demo.analyze()
