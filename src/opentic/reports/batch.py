@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -44,8 +44,7 @@ def start_batch(actor: User, samples: Sequence[Sample], password: str) -> Report
 
 
 def _issue_one(batch_id: int, sample_id: int) -> str:
-    """In a worker process: issue one sample's report and count it; returns an error message or ''."""
-    close_old_connections()
+    """Issue one sample's report and count it; returns an error message or ''."""
     batch = ReportBatch.objects.select_related("signed_by").get(pk=batch_id)
     try:
         issue_approved(batch.signed_by, Sample.objects.get(pk=sample_id))
