@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 
 from opentic.core.models import Role
 
@@ -39,6 +40,15 @@ def can_register_reports(user: Any, institution_id: int | None) -> bool:
         and user.institution_id == institution_id
         and (user.has_role(Role.SIGNATORY) or user.has_role(Role.INSTITUTION_ADMIN))
     )
+
+
+def lab_of(user: Any) -> int:
+    """The institution whose laboratory pages this user works in; 404 for anyone who belongs to none, so that
+    laboratory pages do not even confirm what exists to regulators or the public."""
+    institution_id = getattr(user, "institution_id", None) if getattr(user, "is_authenticated", False) else None
+    if institution_id is None:
+        raise Http404
+    return int(institution_id)
 
 
 def require(allowed: bool, message: str = "") -> None:

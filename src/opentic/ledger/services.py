@@ -20,7 +20,9 @@ from opentic.registry.models import Institution
 
 from . import entry as entries
 from . import sequencer
-from .models import Entry, Log, NotAccepted
+from .keys import witnesses
+from .models import Checkpoint, Cosignature, Entry, Log, NotAccepted
+from .note import NoteError, format_note, parse_note, verify_cosignature
 
 # A registration claiming an issue time this much older than its sequencing is shown as late: a report
 # should be registered when it is issued, not backdated.
@@ -203,11 +205,45 @@ def verify_report(credit_code: str, number: str, code: str, pdf: bytes | None = 
     return verdict
 
 
+def cosigned_note(checkpoint: Checkpoint) -> str:
+    """The checkpoint as signed by the log, with every witness cosignature it has gathered since."""
+    text, signatures = parse_note(checkpoint.note)
+    cosigned = [parse_note(text + "\n" + c.line)[1][0] for c in checkpoint.cosignatures.order_by("witness")]
+    return format_note(text, signatures + cosigned)
+
+
+@transaction.atomic
+def record_cosignatures(log: Log, note: str) -> list[str]:
+    """Keep the cosignatures that configured witnesses put on one of this log's checkpoints; returns their names."""
+    try:
+        text, signatures = parse_note(note)
+    except NoteError as exc:
+        raise ValidationError(str(exc)) from exc
+    checkpoint = Checkpoint.objects.filter(log=log, note__startswith=text).first()
+    if checkpoint is None or not checkpoint.note.startswith(text + "\n"):
+        raise ValidationError("not a checkpoint of this log")
+    kept = []
+    for witness in witnesses():
+        try:
+            timestamp = verify_cosignature(note, witness)
+        except NoteError:
+            continue
+        kept.append(witness.name)
+        if checkpoint.cosignatures.filter(witness=witness.name).exists():
+            continue  # cosigned before
+        line = next(s.line for s in signatures if s.name == witness.name and s.id == witness.id)
+        Cosignature.objects.create(checkpoint=checkpoint, witness=witness.name, line=line, timestamp=timestamp)
+        audit.record(actor=None, action="cosign", entity="ledger.Checkpoint",
+                     entity_id=f"{log.origin}@{checkpoint.size}",
+                     changes={"witness": witness.name, "timestamp": timestamp})
+    if not kept:
+        raise ValidationError("no cosignature from a configured witness verifies")
+    return kept
+
+
 def current_proof(credit_code: str, number: str, code: str) -> str | None:
     """The report's proof file against its log's latest checkpoint, with the witnesses' cosignatures that
     checkpoint has gathered since; None when the ledger holds no such report."""
-    from .views import cosigned_note
-
     try:
         report = entries.commitment(credit_code, number.strip(), code.strip())
     except entries.EntryError:

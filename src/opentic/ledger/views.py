@@ -8,7 +8,6 @@ import struct
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -21,10 +20,9 @@ from opentic.registry.models import Institution
 
 from . import services
 from .forms import EndNotAcceptedForm, NotAcceptedForm, VerifyForm
-from .keys import log_verifier, witnesses
+from .keys import log_verifier
 from .merkle import HASH_SIZE
-from .models import Checkpoint, Cosignature, Entry, Log, NotAccepted, Tile
-from .note import NoteError, format_note, parse_note, verify_cosignature
+from .models import Checkpoint, Entry, Log, NotAccepted, Tile
 from .tiles import WIDTH, parse_tile_path
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -43,19 +41,13 @@ def key(request: HttpRequest) -> HttpResponse:
     return _text(log_verifier().vkey + "\n", "public, max-age=3600")
 
 
-def cosigned_note(checkpoint: Checkpoint) -> str:
-    text, signatures = parse_note(checkpoint.note)
-    cosigned = [parse_note(text + "\n" + c.line)[1][0] for c in checkpoint.cosignatures.order_by("witness")]
-    return format_note(text, signatures + cosigned)
-
-
 @require_GET
 def checkpoint(request: HttpRequest, year: int) -> HttpResponse:
     log = get_object_or_404(Log, year=year)
     latest = Checkpoint.objects.filter(log=log, size=log.size).first()
     if latest is None:
         raise Http404
-    return _text(cosigned_note(latest), "no-cache, max-age=2")
+    return _text(services.cosigned_note(latest), "no-cache, max-age=2")
 
 
 @require_GET
@@ -91,30 +83,10 @@ def tile(request: HttpRequest, year: int, path: str) -> HttpResponse:
 def cosign(request: HttpRequest, year: int) -> HttpResponse:
     """A witness posts its cosigned checkpoint; kept when a configured witness's cosignature verifies."""
     log = get_object_or_404(Log, year=year)
-    note = request.body.decode("utf-8", "replace")
     try:
-        text, signatures = parse_note(note)
-    except NoteError as exc:
-        return HttpResponseBadRequest(str(exc))
-    checkpoint_row = Checkpoint.objects.filter(log=log, note__startswith=text).first()
-    if checkpoint_row is None or not checkpoint_row.note.startswith(text + "\n"):
-        return HttpResponseBadRequest("not a checkpoint of this log")
-    kept = []
-    for witness in witnesses():
-        try:
-            timestamp = verify_cosignature(note, witness)
-        except NoteError:
-            continue
-        line = next(s.line for s in signatures if s.name == witness.name and s.id == witness.id)
-        try:
-            with transaction.atomic():
-                Cosignature.objects.create(checkpoint=checkpoint_row, witness=witness.name, line=line,
-                                           timestamp=timestamp)
-        except IntegrityError:
-            pass  # already cosigned
-        kept.append(witness.name)
-    if not kept:
-        return HttpResponseBadRequest("no cosignature from a configured witness verifies")
+        kept = services.record_cosignatures(log, request.body.decode("utf-8", "replace"))
+    except ValidationError as exc:
+        return HttpResponseBadRequest(" ".join(exc.messages))
     return _text("\n".join(kept) + "\n", "no-store")
 
 

@@ -3,18 +3,18 @@
 
 import datetime as dt
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import File, Query, Router, Schema
-from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.responses import Status
 from pydantic import Field
 
 from opentic.core.api_auth import AUTH
+from opentic.core.permissions import lab_of
 from opentic.registry.importing import ImportRejected
 from opentic.registry.models import Instrument
 
@@ -84,10 +84,7 @@ class ImportOut(Schema):
 
 
 def _institution_id(request: HttpRequest) -> int:
-    institution_id = request.user.institution_id  # type: ignore[union-attr]
-    if institution_id is None:
-        raise HttpError(404, "只有检验检测机构的人员可以使用 LIMS 接口")
-    return int(institution_id)
+    return lab_of(request.user)
 
 
 def _sample(s: Sample) -> dict[str, object]:
@@ -132,9 +129,7 @@ def result(request: HttpRequest, pk: int, data: ResultIn) -> Status[object]:
                                       reason=data.reason, expected_version=data.version)
     except services.Conflict as exc:
         return Status(409, {"detail": exc.messages})
-    except PermissionDenied:
-        raise
-    except ValidationError as exc:
+    except ValidationError as exc:  # PermissionDenied passes through: the API answers it with 403
         return Status(422, {"detail": exc.message_dict if hasattr(exc, "error_dict") else exc.messages})
     saved = Analysis.objects.select_related("service__parameter", "service__standard").get(pk=saved.pk)
     return Status(200, _analysis(saved))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -27,10 +26,10 @@ from opentic.registry.importing import ImportRejected, RowError
 from opentic.registry.models import StandardStatus, TestObject
 
 from . import lifecycle
-from .formula import Formula, FormulaError, calculate
+from .formula import FormulaError
 from .models import Analysis, InstrumentMapping, MethodAuthorization, Sample, Specification
 from .rounding import RoundingError, to_decimal
-from .services import gate_instrument, judge_analysis, refusals_logged, require_member
+from .services import apply_calculations, gate_instrument, judge_analysis, refusals_logged, require_member
 
 MAX_ROWS = 50_000
 
@@ -212,29 +211,14 @@ def _specification_finder(institution_id: int, samples: list[Sample]):  # type: 
 
 def _recalculate(actor: User, sample: Sample, analyses: list[Analysis], changed: dict[int, Analysis],
                  events: list[audit.Change], now: dt.datetime) -> int:
-    formulas = {a.service.keyword: a for a in analyses if a.service.formula}
-    if not formulas:
-        return 0
     try:
-        parsed = {k: Formula(a.service.formula) for k, a in formulas.items()}
-        entered: dict[str, Decimal] = {a.service.keyword: to_decimal(a.value) for a in analyses
-                                       if a.value and a.service.keyword not in formulas}
-        results = calculate(parsed, entered)
+        recalculated = apply_calculations(actor, analyses, now)
     except (FormulaError, RoundingError) as exc:
         raise ImportRejected([RowError(1, "计算", f"样品 {sample.lab_number}:{exc}")]) from exc
-    count = 0
-    for keyword, value in results.items():
-        a = formulas[keyword]
-        new = "" if value is None else str(value)
-        if new == a.value or a.state == Analysis.State.VERIFIED:
-            continue
-        events.append(audit.Change("calculate", "lims.Analysis", str(a.pk), {"value": [a.value, new]}))
-        a.value, a.calculated, a.method_version = new, True, a.service.version
-        a.state = Analysis.State.ENTERED if new else Analysis.State.PENDING
-        a.entered_by, a.entered_at = actor, now
+    for a, before in recalculated:
+        events.append(audit.Change("calculate", "lims.Analysis", str(a.pk), {"value": [before, a.value]}))
         changed[a.pk] = a
-        count += 1
-    return count
+    return len(recalculated)
 
 
 def _advance_samples(samples: list[Sample], by_sample: dict[int, list[Analysis]],

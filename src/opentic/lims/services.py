@@ -209,11 +209,12 @@ def register_samples(actor: User, order: Order, samples: Sequence[dict[str, Any]
     by_sample: dict[int, list[Analysis]] = {}
     for a in analyses:
         by_sample.setdefault(a.sample_id, []).append(a)
-    for sample in created:
-        audit.record(actor=actor, action="register", entity=sample, institution_id=order.institution_id,
-                     changes={"order": order.number, "lab_number": sample.lab_number, "name": sample.name,
-                              "analyses": {a.pk: {"service": a.service_id, "accredited": a.accredited}
-                                           for a in by_sample[sample.pk]}})
+    # One lock of the chain head for the whole campaign, one event per sample.
+    audit.record_many(actor=actor, institution_id=order.institution_id, events=[audit.Change(
+        "register", "lims.Sample", str(sample.pk),
+        {"order": order.number, "lab_number": sample.lab_number, "name": sample.name,
+         "analyses": {a.pk: {"service": a.service_id, "accredited": a.accredited} for a in by_sample[sample.pk]}})
+        for sample in created])
     return created
 
 
@@ -363,30 +364,41 @@ def _progress(actor: User, sample: Sample) -> None:
         _transition(actor, sample, target)
 
 
-def _recalculate(actor: User, sample: Sample, changed_keyword: str) -> None:
-    analyses = list(sample.analyses.exclude(state=Analysis.State.RETRACTED).select_related("service"))
-    by_keyword = {a.service.keyword: a for a in analyses}
-    try:
-        formulas = {a.service.keyword: Formula(a.service.formula) for a in analyses if a.service.formula}
-        entered = {k: to_decimal(a.value) for k, a in by_keyword.items() if a.value and k not in formulas}
-        results = calculate(formulas, entered)
-    except (FormulaError, RoundingError) as exc:
-        raise ValidationError(f"计算失败:{exc}") from exc
+def apply_calculations(actor: User, analyses: Sequence[Analysis], now: dt.datetime) -> list[tuple[Analysis, str]]:
+    """Recompute one sample's calculated analyses in memory from its entered ones; returns each analysis whose
+    value changed with its old value. Verified results are left as they are. Raises FormulaError or
+    RoundingError for a formula that cannot be evaluated."""
+    formulas = {a.service.keyword: a for a in analyses if a.service.formula}
+    if not formulas:
+        return []
+    entered = {a.service.keyword: to_decimal(a.value) for a in analyses
+               if a.value and a.service.keyword not in formulas}
+    results = calculate({k: Formula(a.service.formula) for k, a in formulas.items()}, entered)
+    changed = []
     for keyword, value in results.items():
-        analysis = by_keyword[keyword]
+        analysis = formulas[keyword]
         new = "" if value is None else str(value)
         if new == analysis.value or analysis.state == Analysis.State.VERIFIED:
             continue
-        before = analysis.value
-        analysis.value, analysis.calculated = new, True
+        changed.append((analysis, analysis.value))
+        analysis.value, analysis.calculated, analysis.method_version = new, True, analysis.service.version
         analysis.state = Analysis.State.ENTERED if new else Analysis.State.PENDING
-        analysis.entered_by, analysis.entered_at = actor, timezone.now()
-        analysis.method_version = analysis.service.version
+        analysis.entered_by, analysis.entered_at = actor, now
+    return changed
+
+
+def _recalculate(actor: User, sample: Sample, changed_keyword: str) -> None:
+    analyses = list(sample.analyses.exclude(state=Analysis.State.RETRACTED).select_related("service"))
+    try:
+        changed = apply_calculations(actor, analyses, timezone.now())
+    except (FormulaError, RoundingError) as exc:
+        raise ValidationError(f"计算失败:{exc}") from exc
+    for analysis, before in changed:
         judge_analysis(analysis, sample)
         _bump(analysis, ["value", "calculated", "state", "entered_by", "entered_at", "method_version", "conformity",
                          "judged_against"])
         audit.record(actor=actor, action="calculate", entity=analysis, institution_id=sample.institution_id,
-                     changes={"value": [before, new], "because": changed_keyword})
+                     changes={"value": [before, analysis.value], "because": changed_keyword})
 
 
 @refusals_logged

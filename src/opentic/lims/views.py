@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from opentic.core import audit
 from opentic.core.models import AuditEvent, Role, User
+from opentic.core.permissions import lab_of
 from opentic.registry.importing import ImportRejected
 from opentic.registry.models import Institution, Instrument, InstrumentStatus, Parameter, ScopeLine, TestObject
 
@@ -44,11 +45,7 @@ from .worksheets import QC, create_worksheet, enter_worksheet_results
 
 
 def _institution_id(request: HttpRequest) -> int:
-    """Only an institution's own staff work in its laboratory; everybody else gets 404 here."""
-    user = request.user
-    if not user.is_authenticated or user.institution_id is None:
-        raise Http404
-    return int(user.institution_id)
+    return lab_of(request.user)
 
 
 def _sample(request: HttpRequest, pk: int) -> Sample:

@@ -50,9 +50,10 @@ def _signing_fields(actor: User, institution_id: int, day: dt.date) -> list[str]
         staff__name=name, staff__active=True, valid_from__lte=day)
     fields: list[str] = []
     for grant in grants:
+        text = grant.fields
         for separator in ("\uff1b", "、", ",", "\uff0c"):  # ；、,，
-            grant.fields = grant.fields.replace(separator, ";")
-        fields += [f.strip() for f in grant.fields.split(";") if f.strip()]
+            text = text.replace(separator, ";")
+        fields += [f.strip() for f in text.split(";") if f.strip()]
     return fields
 
 

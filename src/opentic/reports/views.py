@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from opentic.core.permissions import is_regulator
+from opentic.core.permissions import is_regulator, lab_of
 from opentic.lims.models import Sample
 
 from . import services
-from .batch import run_batch, start_batch
+from .batch import launch, start_batch
 from .models import Report, ReportBatch
 
 
 def _own(request: HttpRequest) -> int:
-    if not request.user.is_authenticated or request.user.institution_id is None:
-        raise Http404
-    return int(request.user.institution_id)
+    return lab_of(request.user)
 
 
 @login_required
@@ -75,11 +69,7 @@ def start(request: HttpRequest) -> HttpResponse:
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
         return redirect("lims:list")
-    if connection.in_atomic_block:
-        run_batch(batch.pk, workers=1)  # inside a caller's transaction (tests): a new process could not see it
-    else:
-        subprocess.Popen([sys.executable, "-m", "opentic.cli", "reports", "run-batch", str(batch.pk)],
-                         start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    launch(batch)
     return redirect("reports:batch", pk=batch.pk)
 
 
