@@ -1,12 +1,16 @@
-"""Control charts for internal quality control: individuals with moving range, EWMA, tabular CUSUM, and
-the Westgard multirules. Pure Python."""
+"""Control charts for internal quality control: individuals with moving range, EWMA, tabular CUSUM, X̄-R,
+X̄-S, p, np, c and u, and the Westgard multirules. Pure Python on numpy and scipy."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
+from scipy import integrate, stats
 
 D2_N2 = 1.128  # d2 for moving ranges of two (Montgomery, Appendix VI)
 
@@ -101,3 +105,94 @@ def westgard(runs: Sequence[Sequence[float]]) -> list[Violation]:
         if len(last10) == 10 and (all(z > 0 for z in last10) or all(z < 0 for z in last10)):
             found.append(Violation("10-x", "across runs", i, True))
     return found
+
+
+# ---------------------------------------------------------------- subgroup charts (X̄-R, X̄-S) and attributes
+
+
+@functools.cache
+def d2(n: int) -> float:
+    """The mean range of n standard normal values: ∫ 1 − Φ(x)ⁿ − (1 − Φ(x))ⁿ dx."""
+    value, _ = integrate.quad(lambda x: 1 - stats.norm.cdf(x) ** n - stats.norm.sf(x) ** n, -np.inf, np.inf)
+    return float(value)
+
+
+@functools.cache
+def d3(n: int) -> float:
+    """The standard deviation of that range, from E[W²] = 2 ∫∫_{x<y} 1 − Φ(y)ⁿ − (1 − Φ(x))ⁿ + (Φ(y) − Φ(x))ⁿ."""
+    def integrand(y: float, x: float) -> float:
+        fx, fy = stats.norm.cdf(x), stats.norm.cdf(y)
+        return float(1 - fy**n - (1 - fx) ** n + (fy - fx) ** n)
+
+    second, _ = integrate.dblquad(integrand, -8, 8, lambda x: x, lambda x: 8)
+    return math.sqrt(2 * second - d2(n) ** 2)
+
+
+def c4(n: int) -> float:
+    """E[s]/σ for samples of n: √(2/(n − 1)) Γ(n/2)/Γ((n − 1)/2)."""
+    return math.sqrt(2 / (n - 1)) * math.exp(math.lgamma(n / 2) - math.lgamma((n - 1) / 2))
+
+
+@dataclass(frozen=True)
+class SubgroupChart:
+    means: Limits
+    spread: Limits  # of ranges (X̄-R) or standard deviations (X̄-S)
+
+
+def _subgroups(groups: Sequence[Sequence[float]]) -> tuple[int, np.ndarray]:
+    data = np.asarray(groups, dtype=float)
+    if data.ndim != 2 or data.shape[1] < 2 or data.shape[0] < 2:
+        raise ValueError("subgroup charts need at least 2 subgroups of equal size ≥ 2")
+    return data.shape[1], data
+
+
+def xbar_r(groups: Sequence[Sequence[float]]) -> SubgroupChart:
+    """X̄ ± A₂R̄ and R̄ between D₃R̄ and D₄R̄, with A₂ = 3/(d₂√n), D₃,₄ = 1 ∓ 3d₃/d₂ (Montgomery 6.2)."""
+    n, data = _subgroups(groups)
+    xbar = float(data.mean(axis=1).mean())
+    rbar = float((data.max(axis=1) - data.min(axis=1)).mean())
+    a2 = 3 / (d2(n) * math.sqrt(n))
+    ratio = 3 * d3(n) / d2(n)
+    return SubgroupChart(Limits(xbar, xbar - a2 * rbar, xbar + a2 * rbar),
+                         Limits(rbar, max(0.0, 1 - ratio) * rbar, (1 + ratio) * rbar))
+
+
+def xbar_s(groups: Sequence[Sequence[float]]) -> SubgroupChart:
+    """X̄ ± A₃s̄ and s̄ between B₃s̄ and B₄s̄, with A₃ = 3/(c₄√n), B₃,₄ = 1 ∓ 3√(1 − c₄²)/c₄ (Montgomery 6.3)."""
+    n, data = _subgroups(groups)
+    xbar = float(data.mean(axis=1).mean())
+    sbar = float(data.std(axis=1, ddof=1).mean())
+    a3 = 3 / (c4(n) * math.sqrt(n))
+    ratio = 3 * math.sqrt(1 - c4(n) ** 2) / c4(n)
+    return SubgroupChart(Limits(xbar, xbar - a3 * sbar, xbar + a3 * sbar),
+                         Limits(sbar, max(0.0, 1 - ratio) * sbar, (1 + ratio) * sbar))
+
+
+def p_chart(defectives: Sequence[int], n: int) -> Limits:
+    """Fraction nonconforming: p̄ ± 3√(p̄(1 − p̄)/n), the lower limit floored at 0."""
+    if n < 1 or not defectives or any(d < 0 or d > n for d in defectives):
+        raise ValueError("counts must lie between 0 and the sample size")
+    pbar = sum(defectives) / (n * len(defectives))
+    half = 3 * math.sqrt(pbar * (1 - pbar) / n)
+    return Limits(pbar, max(0.0, pbar - half), pbar + half)
+
+
+def np_chart(defectives: Sequence[int], n: int) -> Limits:
+    p = p_chart(defectives, n)
+    return Limits(p.center * n, p.lower * n, p.upper * n)
+
+
+def c_chart(counts: Sequence[int]) -> Limits:
+    """Nonconformities per unit: c̄ ± 3√c̄."""
+    if not counts or any(c < 0 for c in counts):
+        raise ValueError("counts cannot be negative")
+    cbar = sum(counts) / len(counts)
+    return Limits(cbar, max(0.0, cbar - 3 * math.sqrt(cbar)), cbar + 3 * math.sqrt(cbar))
+
+
+def u_chart(counts: Sequence[int], units: Sequence[float]) -> list[Limits]:
+    """Nonconformities per unit with varying inspection units: ū ± 3√(ū/nᵢ), one set of limits per sample."""
+    if len(counts) != len(units) or not counts or any(n <= 0 for n in units):
+        raise ValueError("each count needs a positive number of units")
+    ubar = sum(counts) / sum(units)
+    return [Limits(ubar, max(0.0, ubar - 3 * math.sqrt(ubar / n)), ubar + 3 * math.sqrt(ubar / n)) for n in units]

@@ -33,7 +33,7 @@ class AssignedValue:
     n: int = 0
 
 
-def consensus(xs: Sequence[float], method: Consensus | str = Consensus.ALGORITHM_A) -> AssignedValue:
+def consensus(xs: robust.Data, method: Consensus | str = Consensus.ALGORITHM_A) -> AssignedValue:
     """The assigned value as the participants' consensus, with u(x_pt) = 1.25 s*/√p (7.7.3); for the plain
     mean, u = s/√p."""
     data = np.asarray(xs, dtype=float)
@@ -89,8 +89,8 @@ def horwitz(mass_fraction: float) -> float:
     if c < 1.2e-7:
         return 0.22 * c
     if c <= 0.138:
-        return 0.02 * c**0.8495
-    return 0.01 * c**0.5
+        return float(0.02 * c**0.8495)
+    return float(0.01 * c**0.5)
 
 
 def from_precision(s_reproducibility: float, s_repeatability: float, replicates: int) -> float:

@@ -12,7 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from scipy import stats
+
+# Results as a list or an array: the services pass arrays, the tests the printed lists.
+Data = Sequence[float] | npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -22,7 +26,7 @@ class Estimate:
     iterations: int = 0
 
 
-def _values(xs: Sequence[float], least: int) -> np.ndarray:
+def _values(xs: Data, least: int) -> np.ndarray:
     data = np.asarray(xs, dtype=float)
     if data.ndim != 1 or len(data) < least:
         raise ValueError(f"at least {least} values are needed")
@@ -31,17 +35,17 @@ def _values(xs: Sequence[float], least: int) -> np.ndarray:
     return data
 
 
-def median(xs: Sequence[float]) -> float:
+def median(xs: Data) -> float:
     return float(np.median(_values(xs, 1)))
 
 
-def made(xs: Sequence[float]) -> float:
+def made(xs: Data) -> float:
     """MADe = 1.483 × median |xᵢ − med(x)| (C.2.2)."""
     data = _values(xs, 2)
     return float(1.483 * np.median(np.abs(data - np.median(data))))
 
 
-def niqr(xs: Sequence[float]) -> float:
+def niqr(xs: Data) -> float:
     """nIQR = 0.7413 × (Q3 − Q1) (C.2.3), quartiles interpolated linearly between order statistics (the
     definition that reproduces the printed 0.0402 of Annex E.3)."""
     q1, q3 = np.percentile(_values(xs, 2), [25, 75], method="linear")
@@ -55,7 +59,7 @@ def _third_figure(value: float) -> float:
     return round(value, 2 - math.floor(math.log10(abs(value))))
 
 
-def algorithm_a(xs: Sequence[float], tol: float | None = None, max_iterations: int = 1000) -> Estimate:
+def algorithm_a(xs: Data, tol: float | None = None, max_iterations: int = 1000) -> Estimate:
     """Algorithm A (C.3.1): start from the median and MADe, winsorize at x* ± 1.5 s*, recompute
     x* = mean and s* = 1.134 × standard deviation of the winsorized values.
 
@@ -92,7 +96,7 @@ def algorithm_s_factors(nu: int) -> tuple[float, float]:
     return eta, 1 / math.sqrt(expectation)
 
 
-def algorithm_s(sds: Sequence[float], nu: int, tol: float = 1e-10, max_iterations: int = 1000) -> Estimate:
+def algorithm_s(sds: Data, nu: int, tol: float = 1e-10, max_iterations: int = 1000) -> Estimate:
     """Algorithm S (C.4): a robust pooled value w* of standard deviations or ranges with ν degrees of
     freedom each. `scale` is unused and returned as 0."""
     data = _values(sds, 2)
@@ -108,7 +112,7 @@ def algorithm_s(sds: Sequence[float], nu: int, tol: float = 1e-10, max_iteration
     raise ArithmeticError("Algorithm S did not converge")
 
 
-def q_method(xs: Sequence[float]) -> float:
+def q_method(xs: Data) -> float:
     """The Q method (C.5.2) for one result per participant: from the distribution of all pairwise absolute
     differences, s* = G⁻¹(0.25 + 0.75·H(0)) / (√2 · Φ⁻¹(0.625 + 0.375·H(0)))."""
     data = _values(xs, 3)
@@ -143,10 +147,11 @@ def _psi(q: np.ndarray) -> np.ndarray:
     out = np.where(magnitude <= a, magnitude, 0.0)
     out = np.where((magnitude > a) & (magnitude <= b), a, out)
     out = np.where((magnitude > b) & (magnitude <= c), c - magnitude, out)
-    return np.sign(q) * out
+    result: np.ndarray = np.sign(q) * out
+    return result
 
 
-def hampel(xs: Sequence[float], s: float) -> float:
+def hampel(xs: Data, s: float) -> float:
     """The Hampel location estimate (C.5.3, the finite-step algorithm): the sum of Ψ((xᵢ − x)/s*) is linear
     in x between the nodes xᵢ ± {1.5, 3, 4.5}·s*, so its zeros are found exactly by interpolating between
     the nodes; of several zeros, the one closest to the median is taken."""
@@ -165,7 +170,7 @@ def hampel(xs: Sequence[float], s: float) -> float:
     return min(zeros, key=lambda z: (abs(z - med), z))
 
 
-def q_hampel(xs: Sequence[float]) -> Estimate:
+def q_hampel(xs: Data) -> Estimate:
     """The Q/Hampel method (C.5): s* by the Q method, x* by the Hampel estimator with that s*."""
     s = q_method(xs)
     return Estimate(hampel(xs, s), s)

@@ -4,7 +4,7 @@ the coverage factor from Student's t, the expanded uncertainty (JCGM 100:2008 cl
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from scipy import stats
@@ -47,3 +47,61 @@ def combine(contributions: Sequence[Contribution], p: float = 0.95,
         dof = float(math.floor(dof))
     k = float(stats.norm.ppf((1 + p) / 2)) if not math.isfinite(dof) else float(stats.t.ppf((1 + p) / 2, dof))
     return Budget(uc, dof, k, k * uc)
+
+
+# ---------------------------------------------------------------- law of propagation over a model
+
+
+Model = Callable[[Mapping[str, float]], float]
+
+
+@dataclass(frozen=True)
+class Propagation:
+    value: float
+    u: float
+    sensitivities: dict[str, float]  # cᵢ = ∂f/∂xᵢ at the estimates
+
+
+def sensitivities(model: Model, estimates: Mapping[str, float], uncertainties: Mapping[str, float]) -> dict[str, float]:
+    """cᵢ by central differences with a step of 10⁻⁴·u(xᵢ): small against the input's spread, so the
+    linearization is the one the GUM takes, and large enough for the model's rounding not to matter."""
+    out: dict[str, float] = {}
+    for name, x in estimates.items():
+        h = (uncertainties.get(name) or abs(x) or 1.0) * 1e-4
+        if not uncertainties.get(name):
+            out[name] = 0.0
+            continue
+        up, down = dict(estimates), dict(estimates)
+        up[name], down[name] = x + h, x - h
+        out[name] = float(model(up) - model(down)) / (2 * h)
+    return out
+
+
+def propagate(model: Model, estimates: Mapping[str, float], uncertainties: Mapping[str, float],
+              correlation: Mapping[tuple[str, str], float] | None = None) -> Propagation:
+    """The law of propagation of uncertainty (GUM 5.1.2 and, with correlation coefficients r(xᵢ, xⱼ), 5.2.2)
+    through any model, its sensitivity coefficients taken from the model itself."""
+    c = sensitivities(model, estimates, uncertainties)
+    names = list(estimates)
+    terms = [c[n] * uncertainties.get(n, 0.0) for n in names]
+    variance = math.fsum(t * t for t in terms)
+    for (a, b), r in (correlation or {}).items():
+        if a not in estimates or b not in estimates or a == b:
+            raise ValueError(f"the correlation ({a}, {b}) names an unknown or the same input")
+        variance += 2 * r * terms[names.index(a)] * terms[names.index(b)]
+    return Propagation(float(model(estimates)), math.sqrt(max(variance, 0.0)), c)
+
+
+def output_covariance(models: Sequence[Model], estimates: Mapping[str, float], uncertainties: Mapping[str, float],
+                      correlation: Mapping[tuple[str, str], float] | None = None) -> list[list[float]]:
+    """The covariance matrix of several outputs of the same inputs (GUM H.2): U_y = J U_x Jᵀ."""
+    names = list(estimates)
+    ux = [[0.0] * len(names) for _ in names]
+    for i, n in enumerate(names):
+        ux[i][i] = uncertainties.get(n, 0.0) ** 2
+    for (a, b), r in (correlation or {}).items():
+        i, j = names.index(a), names.index(b)
+        ux[i][j] = ux[j][i] = r * uncertainties[a] * uncertainties[b]
+    jac = [[sensitivities(m, estimates, uncertainties)[n] for n in names] for m in models]
+    return [[math.fsum(jac[p][i] * ux[i][j] * jac[q][j] for i in range(len(names)) for j in range(len(names)))
+             for q in range(len(models))] for p in range(len(models))]
