@@ -233,6 +233,9 @@ class Worksheet(models.Model):
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.OPEN)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    released_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    released_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -309,3 +312,47 @@ class Specification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.parameter} in {self.test_object}"
+
+
+class ControlTarget(models.Model):
+    """The established mean and standard deviation of a control material run by a method: the centre line and
+    the ±1s/2s/3s lines of its Levey–Jennings chart, against which the Westgard rules judge each run."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
+    service = models.ForeignKey(AnalysisService, verbose_name=_("method"), on_delete=models.PROTECT, related_name="+")
+    reference_material = models.ForeignKey(ReferenceMaterial, verbose_name=_("control material"),
+                                           on_delete=models.PROTECT, related_name="+")
+    mean = models.DecimalField(_("target mean"), max_digits=20, decimal_places=10)
+    sd = models.DecimalField(_("target standard deviation"), max_digits=20, decimal_places=10)
+    established_on = models.DateField(_("established on"))
+
+    class Meta:
+        verbose_name = _("control target")
+        constraints = [
+            models.UniqueConstraint(fields=["service", "reference_material"], name="lims_control_target"),
+            models.CheckConstraint(condition=models.Q(sd__gt=0), name="lims_control_sd_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service}: {self.reference_material}"
+
+
+class QCRejection(models.Model):
+    """A worksheet whose control results broke a Westgard rejection rule. It holds the worksheet's release
+    until a reviewer records the corrective action."""
+
+    worksheet = models.ForeignKey(Worksheet, on_delete=models.PROTECT, related_name="rejections")
+    rules = models.JSONField(_("rules violated"))  # [{"rule": "1-3s", "scope": "within run", "material": …}]
+    found_at = models.DateTimeField(auto_now_add=True)
+    found_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    corrective_action = models.TextField(_("corrective action"), blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("QC rejection")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.worksheet}: {', '.join(r['rule'] for r in self.rules)}"

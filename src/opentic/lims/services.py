@@ -45,6 +45,7 @@ from .models import (
     LabNumberCounter,
     MethodAuthorization,
     Order,
+    Position,
     Sample,
     Specification,
 )
@@ -469,6 +470,9 @@ def verify_result(actor: User, analysis: Analysis, password: str, expected_versi
         raise ValidationError("只能审核已录入、尚未审核的结果")
     if analysis.entered_by_id == actor.pk:
         raise PermissionDenied("不能审核自己录入的结果")
+    if Position.objects.filter(kind=Position.Kind.SAMPLE, analysis_id=analysis.pk,
+                               worksheet__rejections__resolved_at__isnull=True).exists():
+        raise ValidationError("该结果所在的工作单质控失控(Westgard 拒绝规则),记录纠正措施之前不能审核")
     now = timezone.now()
     analysis.signature = signed_content(analysis, "verified", actor, now)
     analysis.state, analysis.verified_by, analysis.verified_at = Analysis.State.VERIFIED, actor, now

@@ -1,0 +1,104 @@
+"""Internal QC: control results judged by the Westgard rules; a rejection holds the worksheet and its results
+until a reviewer records the corrective action."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from opentic.core import audit
+from opentic.core.models import AuditEvent
+from opentic.lims import qc
+from opentic.lims.models import Analysis, QCRejection, ReferenceMaterial, Worksheet
+from opentic.lims.services import enter_result, verify_result
+from opentic.lims.worksheets import QC, create_worksheet, enter_worksheet_results
+from tests.conftest import PASSWORD
+from tests.lims.fixtures import Lab
+
+
+def control_material(lab: Lab) -> ReferenceMaterial:
+    return ReferenceMaterial.objects.create(institution=lab.world.lab_a, name="大米粉质控样", lot="QC-2026-01",
+                                            certified_value="0.071", unit="mg/kg",
+                                            expires_on=timezone.localdate() + dt.timedelta(days=200))
+
+
+def run(lab: Lab, rm: ReferenceMaterial, control: str, sample_value: str = "0.052") -> Worksheet:
+    """A worksheet of one sample and one control, both entered."""
+    analysis = lab.received(lab.pb).analyses.get()
+    sheet = create_worksheet(lab.world.a_analyst, lab.pb, lab.icp, [analysis], [QC("control", reference_material=rm)])
+    slots = {p.slot: p.pk for p in sheet.positions.all()}
+    enter_worksheet_results(lab.world.a_analyst, sheet, {slots[1]: sample_value, slots[2]: control})
+    return sheet
+
+
+@pytest.mark.django_db
+def test_a_1_3s_rejection_holds_the_worksheet_until_a_corrective_action(lab: Lab) -> None:
+    rm = control_material(lab)
+    reviewer = lab.world.a_reviewer
+    with pytest.raises(ValidationError, match="还没有靶值"):
+        qc.release_worksheet(reviewer, run(lab, rm, "0.070"))
+    qc.set_control_target(lab.world.a_admin, lab.pb, rm, "0.071", "0.002")
+    good = Worksheet.objects.get()
+    assert qc.release_worksheet(reviewer, good).released
+    assert Worksheet.objects.get(pk=good.pk).state == "released"
+
+    bad = run(lab, rm, "0.080")  # z = +4.5: 1-3s
+    outcome = qc.release_worksheet(reviewer, bad)
+    assert not outcome.released and outcome.rejection is not None
+    assert [r["rule"] for r in outcome.rejection.rules] == ["1-3s"]
+    assert Worksheet.objects.get(pk=bad.pk).state == "open"
+    # the hold persists and blocks verification of the worksheet's results
+    analysis = Analysis.objects.get(positions__worksheet=bad, positions__kind="sample")
+    with pytest.raises(ValidationError, match="质控失控"):
+        verify_result(reviewer, analysis, PASSWORD)
+    again = qc.release_worksheet(reviewer, bad)
+    assert not again.released and QCRejection.objects.count() == 1  # the same hold, not a second one
+    with pytest.raises(PermissionDenied):
+        qc.record_corrective_action(lab.world.a_analyst, outcome.rejection, "重新校准后复测质控样,结果在控")
+    with pytest.raises(ValidationError, match="纠正措施"):
+        qc.record_corrective_action(reviewer, outcome.rejection, "ok")
+    qc.record_corrective_action(reviewer, outcome.rejection, "更换雾化器并重新校准,复测质控样 0.072,在控")
+    assert qc.release_worksheet(reviewer, bad).released
+    assert verify_result(reviewer, Analysis.objects.get(pk=analysis.pk), PASSWORD).state == "verified"
+    actions = list(AuditEvent.objects.filter(entity_id=str(bad.pk), action__in=[
+        "qc-rejected", "corrective-action", "release"]).values_list("action", flat=True).order_by("seq"))
+    assert actions == ["qc-rejected", "corrective-action", "release"]
+    assert all(r.ok for r in audit.verify())
+
+
+@pytest.mark.django_db
+def test_across_run_rules_use_the_released_history(lab: Lab) -> None:
+    rm = control_material(lab)
+    qc.set_control_target(lab.world.a_admin, lab.pb, rm, "0.071", "0.002")
+    reviewer = lab.world.a_reviewer
+    # +1.5 s four runs in a row: each is within 2 s (no warning), the fourth breaks 4-1s
+    for _ in range(3):
+        outcome = qc.release_worksheet(reviewer, run(lab, rm, "0.074"))
+        assert outcome.released and not outcome.warnings
+    fourth = qc.release_worksheet(reviewer, run(lab, rm, "0.074"))
+    assert not fourth.released and fourth.rejection is not None
+    assert {r["rule"] for r in fourth.rejection.rules} == {"4-1s"}
+    # a 1-2s warning alone releases, and says so
+    warned = qc.judge(run(lab, rm, "0.0665"))  # z = −2.25 after four high runs: 1-2s only
+    assert [v.rule for v in warned.violations] == ["1-2s"] and not warned.rejected
+
+
+@pytest.mark.django_db
+def test_release_needs_complete_results_and_a_reviewer(lab: Lab) -> None:
+    rm = control_material(lab)
+    qc.set_control_target(lab.world.a_admin, lab.pb, rm, "0.071", "0.002")
+    analysis = lab.received(lab.pb).analyses.get()
+    sheet = create_worksheet(lab.world.a_analyst, lab.pb, lab.icp, [analysis], [QC("control", reference_material=rm)])
+    with pytest.raises(PermissionDenied):
+        qc.release_worksheet(lab.world.a_analyst, sheet)
+    with pytest.raises(ValidationError, match="第 1 位还没有结果"):
+        qc.release_worksheet(lab.world.a_reviewer, sheet)
+    enter_result(lab.world.a_analyst, analysis, "0.05")
+    with pytest.raises(ValidationError, match="质控样结果还没有录入"):
+        qc.release_worksheet(lab.world.a_reviewer, sheet)
+    with pytest.raises(ValidationError, match="标准差必须大于零"):
+        qc.set_control_target(lab.world.a_admin, lab.pb, rm, "0.071", "0")
+    with pytest.raises(PermissionDenied):
+        qc.set_control_target(lab.world.b_admin, lab.pb, rm, "0.071", "0.002")
+    assert qc.chart_points(lab.pb, rm) == []  # nothing entered yet
