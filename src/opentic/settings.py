@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "opentic.ledger",
     "opentic.lims",
     "opentic.reports",
+    "opentic.quality",
 ]
 
 MIDDLEWARE = [

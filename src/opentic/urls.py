@@ -16,6 +16,7 @@ urlpatterns += i18n_patterns(
     path("registry/", include("opentic.registry.urls")),
     path("lims/", include("opentic.lims.urls")),
     path("reports/", include("opentic.reports.urls")),
+    path("quality/", include("opentic.quality.urls")),
     path("", include("opentic.portal.urls")),
     path("", include("opentic.ledger.urls")),
     path("admin/", admin.site.urls),

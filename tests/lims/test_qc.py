@@ -102,3 +102,27 @@ def test_release_needs_complete_results_and_a_reviewer(lab: Lab) -> None:
     with pytest.raises(PermissionDenied):
         qc.set_control_target(lab.world.b_admin, lab.pb, rm, "0.071", "0.002")
     assert qc.chart_points(lab.pb, rm) == []  # nothing entered yet
+
+
+@pytest.mark.django_db
+def test_qc_pages_release_record_and_chart(lab: Lab) -> None:
+    rm = control_material(lab)
+    reviewer = lab.world.client("a_reviewer")
+    admin = lab.world.client("a_admin")
+    admin.post("/lims/qc/", {"service": lab.pb.pk, "material": rm.pk, "mean": "0.071", "sd": "0.002"})
+    sheet = run(lab, rm, "0.080")
+    page = reviewer.get(f"/lims/worksheets/{sheet.pk}/").content.decode()
+    assert "1-3s" in page and "4.50" in page  # z of the control, and the rule it breaks
+    reviewer.post(f"/lims/worksheets/{sheet.pk}/release/")
+    rejection = QCRejection.objects.get()
+    assert Worksheet.objects.get(pk=sheet.pk).state == "open"
+    assert lab.world.client("b_admin").post(f"/lims/qc/rejections/{rejection.pk}/corrective-action/",
+                                            {"corrective_action": "x" * 20}).status_code == 404
+    reviewer.post(f"/lims/qc/rejections/{rejection.pk}/corrective-action/",
+                  {"corrective_action": "重新配制标准曲线后复测质控样,在控"})
+    reviewer.post(f"/lims/worksheets/{sheet.pk}/release/")
+    assert Worksheet.objects.get(pk=sheet.pk).state == "released"
+    chart = admin.get("/lims/qc/").content.decode()
+    assert "<svg" in chart and sheet.number in chart
+    assert lab.world.client("b_admin").get("/lims/qc/").content.decode().count("<svg") == 0
+    assert lab.world.client("regulator").get("/lims/qc/").status_code == 404

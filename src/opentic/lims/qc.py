@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -28,6 +29,7 @@ HISTORY_RUNS = 20  # enough runs before this one for 10-x with a single control 
 class ControlPoint:
     worksheet_id: int
     worksheet: str
+    slot: int
     material_id: int
     value: Decimal
     z: float
@@ -71,10 +73,12 @@ def set_control_target(actor: User, service: AnalysisService, material: Referenc
         target.mean, target.sd = mean_d, sd_d
         target.established_on = established_on or timezone.localdate()
         target.save()
+    changes: dict[str, Any] = {"method": str(service), "material": str(material), "mean": str(mean_d),
+                               "sd": str(sd_d)}
+    if before:
+        changes = dict(audit.diff(before, {"mean": str(mean_d), "sd": str(sd_d)}))
     audit.record(actor=actor, action="create" if created else "update", entity=target,
-                 institution_id=service.institution_id,
-                 changes=audit.diff(before, {"mean": str(mean_d), "sd": str(sd_d)}) if before else
-                 {"method": str(service), "material": str(material), "mean": str(mean_d), "sd": str(sd_d)})
+                 institution_id=service.institution_id, changes=changes)
     return target
 
 
@@ -86,7 +90,7 @@ def _points(positions: list[Position], targets: dict[int, ControlTarget]) -> lis
         if target is None:
             raise ValidationError(f"质控样 {p.reference_material} 在本方法下还没有靶值和标准差,无法判断质控")
         value = to_decimal(p.value)
-        points.append(ControlPoint(p.worksheet_id, p.worksheet.number, p.reference_material_id, value,
+        points.append(ControlPoint(p.worksheet_id, p.worksheet.number, p.slot, p.reference_material_id, value,
                                    float((value - target.mean) / target.sd)))
     return points
 

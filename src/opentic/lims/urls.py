@@ -1,6 +1,6 @@
 from django.urls import path
 
-from opentic.lims import views
+from opentic.lims import qc_views, views
 
 app_name = "lims"
 urlpatterns = [
@@ -17,4 +17,7 @@ urlpatterns = [
     path("setup/", views.setup, name="setup"),
     path("instrument-files/", views.instrument_files, name="instrument_files"),
     path("worksheets/<int:pk>/", views.worksheet, name="worksheet"),
+    path("worksheets/<int:pk>/release/", qc_views.release, name="worksheet_release"),
+    path("qc/rejections/<int:pk>/corrective-action/", qc_views.corrective_action, name="corrective_action"),
+    path("qc/", qc_views.charts, name="qc_charts"),
 ]

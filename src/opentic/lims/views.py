@@ -22,7 +22,7 @@ from opentic.core.permissions import lab_of
 from opentic.registry.importing import ImportRejected
 from opentic.registry.models import Institution, Instrument, InstrumentStatus, Parameter, ScopeLine, TestObject
 
-from . import services
+from . import qc, services
 from .forms import AuthorizationForm, RegisterForm, SampleFilterForm, ServiceForm, SpecificationForm, UploadForm
 from .labels import label_pdf
 from .lifecycle import SAMPLE_LABELS, SampleState, results_allowed
@@ -271,7 +271,16 @@ def worksheet(request: HttpRequest, pk: int) -> HttpResponse:
             _fail(request, exc)
         return redirect("lims:worksheet", pk=sheet.pk)
     positions = list(sheet.positions.select_related("analysis__sample", "reference_material").order_by("slot"))
-    return render(request, "lims/worksheet.html", {"sheet": sheet, "positions": positions})
+    try:
+        judgement, qc_error = qc.judge(sheet), ""
+    except ValidationError as exc:
+        judgement, qc_error = None, "; ".join(exc.messages)
+    z = {p.slot: p.z for p in judgement.points} if judgement else {}
+    for p in positions:
+        p.z = z.get(p.slot)  # type: ignore[attr-defined]
+    return render(request, "lims/worksheet.html", {
+        "sheet": sheet, "positions": positions, "judgement": judgement, "qc_error": qc_error,
+        "rejection": sheet.rejections.first()})
 
 
 @login_required

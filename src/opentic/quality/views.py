@@ -1,0 +1,238 @@
+"""Proficiency testing pages: the provider's schemes and rounds, the participant's submissions, scores,
+reports, appeals and follow-ups. Thin: every change is a call to `pt.py`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from opentic.core.permissions import is_regulator
+from opentic.registry.models import Institution, Parameter, ScopeLine, TestObject
+
+from . import pt, reporting
+from .models import Appeal, FollowUp, Participation, Round, Scheme
+
+
+def _fail(request: HttpRequest, exc: Exception) -> None:
+    messages.error(request, "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
+
+
+def managed_schemes(user: Any) -> QuerySet[Scheme]:
+    if is_regulator(user):
+        return Scheme.objects.all()
+    if getattr(user, "institution_id", None) and user.has_role("institution_admin"):
+        return Scheme.objects.filter(provider_id=user.institution_id)
+    return Scheme.objects.none()
+
+
+def _round(request: HttpRequest, pk: int) -> tuple[Round, bool, Participation | None]:
+    """The round, whether this user manages it, and this user's participation; 404 for anyone else."""
+    r = get_object_or_404(Round.objects.select_related("scheme__parameter", "scheme__test_object"), pk=pk)
+    manager = pt.can_manage(request.user, r.scheme)
+    institution_id = getattr(request.user, "institution_id", None)
+    mine = r.participations.filter(institution_id=institution_id).first() if institution_id else None
+    if not manager and mine is None:
+        raise Http404
+    return r, manager, mine
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    schemes = managed_schemes(user).select_related("parameter", "provider").prefetch_related("rounds")
+    institution_id = getattr(user, "institution_id", None)
+    mine = Participation.objects.filter(institution_id=institution_id).select_related(
+        "round__scheme").order_by("-round__deadline") if institution_id else Participation.objects.none()
+    follow_ups = FollowUp.objects.filter(institution_id=institution_id).select_related(
+        "participation__round__scheme") if institution_id else FollowUp.objects.none()
+    if request.method == "POST" and is_regulator(user):
+        try:
+            scheme = pt.create_scheme(
+                user, request.POST.get("code", ""), request.POST.get("name", ""),  # type: ignore[arg-type]
+                get_object_or_404(Parameter, pk=request.POST.get("parameter") or 0),
+                get_object_or_404(TestObject, pk=request.POST.get("test_object") or 0), request.POST.get("unit", ""),
+                Institution.objects.filter(pk=request.POST.get("provider") or 0).first())
+            messages.success(request, _("Scheme %(code)s created.") % {"code": scheme.code})
+        except (ValidationError, PermissionDenied) as exc:
+            _fail(request, exc)
+        return redirect("quality:pt")
+    return render(request, "quality/home.html", {
+        "schemes": schemes, "mine": mine, "follow_ups": follow_ups, "regulator": is_regulator(user),
+        "parameters": Parameter.objects.order_by("name")[:500] if is_regulator(user) else [],
+        "objects": TestObject.objects.order_by("name")[:500] if is_regulator(user) else [],
+        "round_choices": {"assigned": Round.AssignedValue.choices, "sigma": Round.Sigma.choices,
+                          "score": Round.ScoreKind.choices},
+    })
+
+
+def _items(raw: str) -> list[tuple[str, str]]:
+    """“A 大米粉 A; B 大米粉 B” → [(A, 大米粉 A), (B, 大米粉 B)]."""
+    out = []
+    for part in raw.replace(";", ";").split(";"):
+        code, _, description = part.strip().partition(" ")
+        if code:
+            out.append((code, description))
+    return out
+
+
+@login_required
+@require_POST
+def new_round(request: HttpRequest, pk: int) -> HttpResponse:
+    scheme = get_object_or_404(managed_schemes(request.user), pk=pk)
+    try:
+        deadline = dt.date.fromisoformat(request.POST.get("deadline", ""))
+    except ValueError:
+        messages.error(request, _("The deadline is not a date (YYYY-MM-DD)."))
+        return redirect("quality:pt")
+    settings = pt.RoundSettings(**{k: request.POST.get(k, "") or getattr(pt.RoundSettings, k) for k in (
+        "assigned_method", "sigma_method", "sigma_value", "score_kind", "reference_value", "reference_uncertainty")})
+    try:
+        r = pt.create_round(request.user, scheme, request.POST.get("number", ""), deadline,  # type: ignore[arg-type]
+                            _items(request.POST.get("items", "")), settings)
+        return redirect("quality:round", pk=r.pk)
+    except (ValidationError, PermissionDenied) as exc:
+        _fail(request, exc)
+    return redirect("quality:pt")
+
+
+@login_required
+def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    r, manager, mine = _round(request, pk)
+    return render(request, "quality/round.html", reporting.round_context(r, manager, mine, request.user))
+
+
+@login_required
+@require_POST
+def round_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    r, _manager, _mine = _round(request, pk)
+    actions = {"open": pt.open_round, "close": pt.close_round, "evaluate": pt.evaluate_round,
+               "publish": pt.publish_round}
+    if action not in actions:
+        raise Http404
+    try:
+        actions[action](request.user, r)  # type: ignore[arg-type]
+        messages.success(request, _("Done."))
+    except (ValidationError, PermissionDenied) as exc:
+        _fail(request, exc)
+    return redirect("quality:round", pk=r.pk)
+
+
+@login_required
+@require_POST
+def invite(request: HttpRequest, pk: int) -> HttpResponse:
+    """Invite by credit code, one per line, and/or every institution accredited for the scheme's parameter."""
+    r, _manager, _mine = _round(request, pk)
+    codes = [c.strip().upper() for c in request.POST.get("credit_codes", "").split() if c.strip()]
+    found = list(Institution.objects.filter(credit_code__in=codes))
+    unknown = sorted(set(codes) - {i.credit_code for i in found})
+    if unknown:
+        messages.error(request, _("Unknown credit codes: %(codes)s") % {"codes": ", ".join(unknown)})
+        return redirect("quality:round", pk=r.pk)
+    if request.POST.get("by_scope"):
+        ids = ScopeLine.objects.valid_on(timezone.localdate()).filter(
+            parameter_id=r.scheme.parameter_id).values_list("institution_id", flat=True).distinct()
+        found += list(Institution.objects.filter(pk__in=ids))
+    try:
+        rows = pt.invite(request.user, r, found)  # type: ignore[arg-type]
+        messages.success(request, _("%(count)d institutions invited.") % {"count": len(rows)})
+    except (ValidationError, PermissionDenied) as exc:
+        _fail(request, exc)
+    return redirect("quality:round", pk=r.pk)
+
+
+@login_required
+@require_POST
+def submit(request: HttpRequest, pk: int) -> HttpResponse:
+    r, _manager, mine = _round(request, pk)
+    if mine is None:
+        raise Http404
+    item = get_object_or_404(r.items, pk=request.POST.get("item") or 0)
+    try:
+        if request.POST.get("analysis"):
+            pt.submit_from_lims(request.user, mine, item, int(request.POST["analysis"]))  # type: ignore[arg-type]
+        else:
+            pt.submit_result(request.user, mine, item, request.POST.get("value", ""),  # type: ignore[arg-type]
+                             request.POST.get("expanded_uncertainty", ""), request.POST.get("coverage_factor", ""),
+                             method=request.POST.get("method", ""))
+        messages.success(request, _("Result for item %(item)s saved.") % {"item": item.code})
+    except (ValidationError, PermissionDenied, ValueError) as exc:
+        _fail(request, exc)
+    return redirect("quality:round", pk=r.pk)
+
+
+@login_required
+@require_POST
+def appeal(request: HttpRequest, pk: int) -> HttpResponse:
+    r, _manager, mine = _round(request, pk)
+    if mine is None:
+        raise Http404
+    try:
+        pt.file_appeal(request.user, mine, request.POST.get("reason", ""))  # type: ignore[arg-type]
+        messages.success(request, _("Appeal filed."))
+    except (ValidationError, PermissionDenied) as exc:
+        _fail(request, exc)
+    return redirect("quality:round", pk=r.pk)
+
+
+@login_required
+@require_POST
+def decide(request: HttpRequest, pk: int) -> HttpResponse:
+    a = get_object_or_404(Appeal.objects.select_related("participation__round__scheme"), pk=pk)
+    if not pt.can_manage(request.user, a.participation.round.scheme):
+        raise Http404
+    try:
+        pt.decide_appeal(request.user, a, request.POST.get("upheld") == "1",  # type: ignore[arg-type]
+                         request.POST.get("decision", ""))
+        messages.success(request, _("Appeal decided."))
+    except (ValidationError, PermissionDenied) as exc:
+        _fail(request, exc)
+    return redirect("quality:round", pk=a.participation.round_id)
+
+
+@login_required
+@require_POST
+def close_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
+    f = get_object_or_404(FollowUp, pk=pk, institution_id=getattr(request.user, "institution_id", None) or 0)
+    try:
+        pt.close_follow_up(request.user, f, request.POST.get("corrective_action", ""))  # type: ignore[arg-type]
+        messages.success(request, _("Follow-up closed."))
+    except (ValidationError, PermissionDenied) as exc:
+        _fail(request, exc)
+    return redirect("quality:pt")
+
+
+def _pdf(data: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
+
+
+@login_required
+def round_report(request: HttpRequest, pk: int) -> HttpResponse:
+    """The round report with its charts: for the provider, and for participants once published."""
+    r, manager, _mine = _round(request, pk)
+    if not manager and r.state != Round.State.PUBLISHED:
+        raise Http404
+    return _pdf(reporting.round_pdf(r, None), f"PT-{r.scheme.code}-{r.number}.pdf")
+
+
+@login_required
+def participant_report(request: HttpRequest, pk: int) -> HttpResponse:
+    r, manager, mine = _round(request, pk)
+    if r.state != Round.State.PUBLISHED:
+        raise Http404
+    code = request.GET.get("code")
+    target = mine if not (manager and code) else r.participations.filter(Q(code=code)).first()
+    if target is None:
+        raise Http404
+    return _pdf(reporting.round_pdf(r, target), f"PT-{r.scheme.code}-{r.number}-{target.code}.pdf")
