@@ -10,6 +10,7 @@ from opentic.ledger.api import public_router as ledger_public_router
 from opentic.ledger.api import router as ledger_router
 from opentic.lims.api import router as lims_router
 from opentic.portal.api import router as public_router
+from opentic.quality.api import router as quality_router
 from opentic.registry.api import router as registry_router
 
 api = NinjaAPI(
@@ -24,6 +25,7 @@ api.add_router("/registry", registry_router)
 api.add_router("/public", ledger_public_router)
 api.add_router("/ledger", ledger_router)
 api.add_router("/lims", lims_router)
+api.add_router("/quality/pt", quality_router)
 
 
 @api.exception_handler(PermissionDenied)
