@@ -356,3 +356,30 @@ class QCRejection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worksheet}: {', '.join(r['rule'] for r in self.rules)}"
+
+
+class UncertaintyComponent(models.Model):
+    """One input of a method's uncertainty budget (GUM, CNAS-GL006), as a relative uncertainty: for the
+    products and quotients of a chemical method the relative uncertainties combine in quadrature."""
+
+    class Distribution(models.TextChoices):
+        NORMAL = "normal", _("normal (standard uncertainty)")
+        RECTANGULAR = "rectangular", _("rectangular (half-width)")
+        TRIANGULAR = "triangular", _("triangular (half-width)")
+        ARCSINE = "arcsine", _("U-shaped (half-width)")
+
+    service = models.ForeignKey(AnalysisService, on_delete=models.CASCADE, related_name="uncertainty_budget")
+    name = models.CharField(_("source of uncertainty"), max_length=100)
+    kind = models.CharField(_("evaluation"), max_length=1, choices=[("A", "A"), ("B", "B")], default="B")
+    distribution = models.CharField(_("distribution"), max_length=12, choices=Distribution.choices,
+                                    default=Distribution.NORMAL)
+    relative = models.DecimalField(_("relative value (%)"), max_digits=12, decimal_places=6)
+    dof = models.PositiveIntegerField(_("degrees of freedom"), null=True, blank=True)  # blank: infinite
+
+    class Meta:
+        verbose_name = _("uncertainty component")
+        ordering = ["service", "id"]
+        constraints = [models.CheckConstraint(condition=models.Q(relative__gt=0), name="lims_u_component_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.service}: {self.name}"

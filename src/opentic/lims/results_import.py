@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -29,7 +30,15 @@ from . import lifecycle
 from .formula import FormulaError
 from .models import Analysis, InstrumentMapping, MethodAuthorization, Sample, Specification
 from .rounding import RoundingError, to_decimal
-from .services import apply_calculations, gate_instrument, judge_analysis, refusals_logged, require_member
+from .services import (
+    apply_calculations,
+    budgeted_uncertainty,
+    gate_instrument,
+    judge_analysis,
+    method_budget,
+    refusals_logged,
+    require_member,
+)
 
 MAX_ROWS = 50_000
 
@@ -107,6 +116,8 @@ def import_results(actor: User, mapping: InstrumentMapping, filename: str, data:
     for a in live:
         by_sample.setdefault(a.sample_id, []).append(a)
         by_key[(a.sample_id, a.service.keyword)] = a
+    services = {a.service_id: a.service for a in by_key.values()}
+    budgets = {pk: b for pk, service in services.items() if (b := method_budget(service)) is not None}
     authorized = set(MethodAuthorization.objects.filter(
         Q(valid_until__isnull=True) | Q(valid_until__gte=today), user=actor, valid_from__lte=today,
     ).values_list("standard_id", flat=True))
@@ -137,6 +148,9 @@ def import_results(actor: User, mapping: InstrumentMapping, filename: str, data:
                                    "instrument": [a.instrument_id, instrument.pk], "file_row": r.row},
                                    reason if a.value else ""))
         a.value, a.instrument, a.method_version = value, instrument, a.service.version
+        if a.service_id in budgets:
+            a.uncertainty, a.coverage_factor = budgeted_uncertainty(a.service, Decimal(value),
+                                                                    budgets[a.service_id])
         a.entered_by, a.entered_at, a.state = actor, now, Analysis.State.ENTERED
         changed[a.pk] = a
     if errors:
@@ -158,10 +172,12 @@ def import_results(actor: User, mapping: InstrumentMapping, filename: str, data:
     if errors:
         raise ImportRejected(errors)
     stamp = connection.ops.adapt_datetimefield_value(now)
-    update_rows(Analysis, ["value", "instrument_id", "method_version", "entered_by_id", "entered_at", "state",
-                           "calculated", "conformity", "judged_against", "version"],
-                [(a.pk, a.value, a.instrument_id, a.method_version, a.entered_by_id, stamp, a.state, a.calculated,
-                  a.conformity, a.judged_against, a.version + 1) for a in changed.values()])
+    update_rows(Analysis, ["value", "uncertainty", "coverage_factor", "instrument_id", "method_version",
+                           "entered_by_id", "entered_at", "state", "calculated", "conformity", "judged_against",
+                           "version"],
+                [(a.pk, a.value, a.uncertainty, a.coverage_factor, a.instrument_id, a.method_version,
+                  a.entered_by_id, stamp, a.state, a.calculated, a.conformity, a.judged_against, a.version + 1)
+                 for a in changed.values()])
     summary.samples = _advance_samples([sample_by_id[i] for i in touched], by_sample, events)
     audit.record_many(actor=actor, institution_id=mapping.institution_id, events=[
         *events, audit.Change("import", "lims.InstrumentMapping", str(mapping.pk),

@@ -24,6 +24,7 @@ from django.utils import timezone
 from opentic.core import audit
 from opentic.core.models import Role, User
 from opentic.core.permissions import require
+from opentic.quality.stats.uncertainty import Budget
 from opentic.registry.importing import ImportRejected
 from opentic.registry.models import (
     Institution,
@@ -34,7 +35,7 @@ from opentic.registry.models import (
     TestObject,
 )
 
-from . import lifecycle
+from . import budget, lifecycle
 from .conformity import ConformityError, DecisionRule, Limits, judge
 from .formula import Formula, FormulaError, calculate
 from .models import (
@@ -48,6 +49,7 @@ from .models import (
     Position,
     Sample,
     Specification,
+    UncertaintyComponent,
 )
 from .rounding import RoundingError, to_decimal
 
@@ -431,6 +433,8 @@ def enter_result(actor: User, analysis: Analysis, value: str, *, instrument: Ins
     gate_method(actor, analysis.service, today)
     gate_instrument(instrument, sample.institution_id, today)
     before = {"value": analysis.value, "uncertainty": analysis.uncertainty, "instrument": analysis.instrument_id}
+    if not uncertainty.strip():
+        uncertainty, coverage_factor = budgeted_uncertainty(analysis.service, number)
     analysis.value, analysis.uncertainty, analysis.coverage_factor = str(number), uncertainty.strip(), \
         coverage_factor.strip()
     analysis.instrument, analysis.method_version = instrument, analysis.service.version
@@ -447,6 +451,48 @@ def enter_result(actor: User, analysis: Analysis, value: str, *, instrument: Ins
     _progress(actor, sample)
     analysis.refresh_from_db()
     return analysis
+
+
+def method_budget(service: AnalysisService) -> Budget | None:
+    inputs = [budget.Input(c.name, c.distribution, float(c.relative), c.dof)
+              for c in service.uncertainty_budget.all()]
+    return budget.relative_budget(inputs) if inputs else None
+
+
+def budgeted_uncertainty(service: AnalysisService, value: Decimal, found: Budget | None = None
+                         ) -> tuple[str, str]:
+    """U and k from the method's budget when the analyst gives none; empty when the method has no budget."""
+    method = found if found is not None else method_budget(service)
+    if method is None:
+        return "", ""
+    u, k = budget.expanded(value, method)
+    return str(u), str(k)
+
+
+@transaction.atomic
+def save_uncertainty_budget(actor: User, service: AnalysisService, inputs: Sequence[budget.Input]) -> Budget:
+    """Replace the method's budget; its version goes up, as for any change of the method."""
+    service = AnalysisService.objects.select_for_update().get(pk=service.pk)
+    require_member(actor, service.institution_id, Role.INSTITUTION_ADMIN)
+    for i, row in enumerate(inputs, start=1):
+        if not row.name.strip():
+            raise ValidationError(f"第 {i} 行:请写明不确定度来源")
+        if row.distribution not in budget.DIVISORS:
+            raise ValidationError(f"第 {i} 行:未知的分布 {row.distribution}")
+        if not (0 < row.relative_percent < 100):
+            raise ValidationError(f"第 {i} 行:相对值应在 0 到 100 % 之间")
+    result = budget.relative_budget(inputs)
+    before = [[c.name, c.distribution, str(c.relative), c.dof] for c in service.uncertainty_budget.all()]
+    service.uncertainty_budget.all().delete()
+    UncertaintyComponent.objects.bulk_create([
+        UncertaintyComponent(service=service, name=row.name.strip(), distribution=row.distribution,
+                             relative=Decimal(str(row.relative_percent)), dof=row.dof) for row in inputs])
+    service.version += 1
+    service.save(update_fields=["version"])
+    audit.record(actor=actor, action="uncertainty-budget", entity=service, institution_id=service.institution_id,
+                 changes={"inputs": [before, [[r.name, r.distribution, r.relative_percent, r.dof] for r in inputs]],
+                          "u_rel": round(result.uc, 6), "dof": result.dof, "k": round(result.k, 2)})
+    return result
 
 
 def signed_content(analysis: Analysis, meaning: str, signer: User, at: dt.datetime) -> str:

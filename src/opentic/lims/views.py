@@ -22,7 +22,7 @@ from opentic.core.permissions import lab_of
 from opentic.registry.importing import ImportRejected
 from opentic.registry.models import Institution, Instrument, InstrumentStatus, Parameter, ScopeLine, TestObject
 
-from . import qc, services
+from . import budget, qc, services
 from .forms import AuthorizationForm, RegisterForm, SampleFilterForm, ServiceForm, SpecificationForm, UploadForm
 from .labels import label_pdf
 from .lifecycle import SAMPLE_LABELS, SampleState, results_allowed
@@ -343,6 +343,13 @@ def setup(request: HttpRequest) -> HttpResponse:
                                          user__institution_id=institution_id)
                 services.revoke(user, item, request.POST.get("reason", ""))  # type: ignore[arg-type]
                 return redirect("lims:setup")
+            elif which == "budget":
+                service = get_object_or_404(services_, pk=request.POST.get("service") or 0)
+                found = services.save_uncertainty_budget(user, service, _budget_lines(  # type: ignore[arg-type]
+                    request.POST.get("lines", "")))
+                messages.success(request, _("Uncertainty budget saved: u_rel %(u).2f %%, k = %(k).2f.")
+                                 % {"u": found.uc * 100, "k": found.k})
+                return redirect("lims:setup")
             elif which == "spec":
                 spec = SpecificationForm(request.POST)
                 if spec.is_valid():
@@ -358,13 +365,37 @@ def setup(request: HttpRequest) -> HttpResponse:
                 forms_["spec"] = spec
         except (ValidationError, PermissionDenied) as exc:
             _fail(request, exc)
+    budgets = []
+    for s in services_.prefetch_related("uncertainty_budget"):
+        found = services.method_budget(s)
+        budgets.append((s, found, 100 * found.uc if found else None))
     return render(request, "lims/setup.html", {
-        **forms_, "services": services_,
+        **forms_, "services": services_, "budgets": budgets,
         "grants": MethodAuthorization.objects.filter(user__institution_id=institution_id).select_related(
             "user", "standard").order_by("user__username"),
         "specs": Specification.objects.filter(institution_id=institution_id).select_related("test_object",
                                                                                             "parameter"),
     }, status=400 if request.method == "POST" else 200)
+
+
+def _budget_lines(text: str) -> list[budget.Input]:
+    """One input per line: `source, distribution, relative %, degrees of freedom` (the last may be blank)."""
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.replace(",", ",").split(",")]
+        if len(parts) not in (3, 4):
+            raise ValidationError(f"第 {number} 行:应为“来源, 分布, 相对值%, 自由度”")
+        try:
+            relative = float(parts[2].rstrip("%"))
+            dof = int(parts[3]) if len(parts) == 4 and parts[3] else None
+        except ValueError as exc:
+            raise ValidationError(f"第 {number} 行:相对值或自由度不是数") from exc
+        rows.append(budget.Input(parts[0], parts[1], relative, dof))
+    if not rows:
+        raise ValidationError("不确定度预算至少要有一行")
+    return rows
 
 
 # ---------------------------------------------------------------- instrument files

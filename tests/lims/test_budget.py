@@ -1,0 +1,67 @@
+"""A method's uncertainty budget gives each result its expanded uncertainty U with k, which the guarded
+decision rule then uses."""
+
+import math
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from opentic.core.models import AuditEvent
+from opentic.lims import budget, services
+from opentic.lims.models import Analysis
+from tests.lims.fixtures import Lab
+
+# GB 5009.12 by ICP-MS, a typical budget (relative, %): repeatability (type A, 10 replicates), calibration
+# curve, stock standard (certificate ±0.7 %, rectangular), volumetric flask (±0.4 %, triangular), recovery.
+LEAD = [budget.Input("重复性", "normal", 2.1, 9), budget.Input("校准曲线", "normal", 1.6, 5),
+        budget.Input("标准储备液", "rectangular", 0.7), budget.Input("定容", "triangular", 0.4),
+        budget.Input("回收率", "normal", 2.5, 8)]
+
+
+def test_the_relative_budget_is_the_gum_combination() -> None:
+    b = budget.relative_budget(LEAD)
+    parts = [0.021, 0.016, 0.007 / math.sqrt(3), 0.004 / math.sqrt(6), 0.025]
+    assert b.uc == pytest.approx(math.sqrt(sum(p * p for p in parts)))
+    nu = b.uc**4 / (0.021**4 / 9 + 0.016**4 / 5 + 0.025**4 / 8)
+    assert b.dof == math.floor(nu) == 21 and b.k == pytest.approx(2.080, abs=5e-4)  # t95(21) = 2.080
+    u, k = budget.expanded(Decimal("0.052"), b)
+    assert k == Decimal("2.08") and u == Decimal("0.0040")  # 0.052 × 2.080 × 3.662 % = 0.00396, rounded up
+    assert budget.two_digits(Decimal("0.012301")) == Decimal("0.013")
+    with pytest.raises(ValueError, match="at least one"):
+        budget.relative_budget([])
+
+
+@pytest.mark.django_db
+def test_results_carry_the_budgets_uncertainty(lab: Lab) -> None:
+    with pytest.raises(PermissionDenied):
+        services.save_uncertainty_budget(lab.world.a_analyst, lab.pb, LEAD)
+    with pytest.raises(ValidationError, match="第 1 行"):
+        services.save_uncertainty_budget(lab.world.a_admin, lab.pb, [budget.Input("x", "normal", 120)])
+    version = lab.pb.version
+    services.save_uncertainty_budget(lab.world.a_admin, lab.pb, LEAD)
+    lab.pb.refresh_from_db()
+    assert lab.pb.version == version + 1 and lab.pb.uncertainty_budget.count() == 5
+    assert AuditEvent.objects.filter(action="uncertainty-budget").count() == 1
+    a = lab.received(lab.pb).analyses.get()
+    entered = services.enter_result(lab.world.a_analyst, a, "0.052")
+    assert (entered.uncertainty, entered.coverage_factor) == ("0.0040", "2.08")
+    given = services.enter_result(lab.world.a_analyst, entered, "0.052", uncertainty="0.006", coverage_factor="2",
+                                  reason="按实验室间比对评定的不确定度")
+    assert (given.uncertainty, given.coverage_factor) == ("0.006", "2")  # the analyst's own U stands
+    assert Analysis.objects.get(pk=a.pk).uncertainty == "0.006"
+
+
+@pytest.mark.django_db
+def test_the_setup_page_saves_a_budget(lab: Lab) -> None:
+    admin = lab.world.client("a_admin")
+    bad = admin.post("/lims/setup/", {"form": "budget", "service": lab.pb.pk, "lines": "重复性, normal, abc"})
+    assert "第 1 行" in bad.content.decode() and not lab.pb.uncertainty_budget.exists()
+    lines = "重复性, normal, 2.1, 9\n校准曲线, normal, 1.6, 5\n标准储备液, rectangular, 0.7"
+    admin.post("/lims/setup/", {"form": "budget", "service": lab.pb.pk, "lines": lines})
+    assert lab.pb.uncertainty_budget.count() == 3
+    page = admin.get("/lims/setup/").content.decode()
+    assert "重复性 2.1%" in page
+    other = lab.world.client("b_admin").post("/lims/setup/", {"form": "budget", "service": lab.pb.pk,
+                                                             "lines": "x, normal, 1"})
+    assert other.status_code in (400, 404) and lab.pb.uncertainty_budget.count() == 3
