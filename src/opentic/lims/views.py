@@ -367,8 +367,8 @@ def setup(request: HttpRequest) -> HttpResponse:
             _fail(request, exc)
     budgets = []
     for s in services_.prefetch_related("uncertainty_budget"):
-        found = services.method_budget(s)
-        budgets.append((s, found, 100 * found.uc if found else None))
+        method = services.method_budget(s)
+        budgets.append((s, method, 100 * method.uc if method else None))
     return render(request, "lims/setup.html", {
         **forms_, "services": services_, "budgets": budgets,
         "grants": MethodAuthorization.objects.filter(user__institution_id=institution_id).select_related(
