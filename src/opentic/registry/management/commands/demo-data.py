@@ -38,6 +38,11 @@ class Command(BaseCommand):
 
         reports = 0 if options["no_reports"] else issue_demo_reports()
         self.stdout.write(f"{reports} signed reports issued for the verified samples (lab1-signatory)")
+        from opentic.quality.demo import seed as seed_pt
+
+        pt_results = seed_pt()
+        self.stdout.write(f"{pt_results} results in a published proficiency testing round, and an open round "
+                          "(sign in as regulator or lab1-admin)")
         entries = register_samples()
         demo.analyze()
         self.stdout.write(f"{entries} sample reports registered in the ledger (var/demo-reports: PDFs, proof files, "
