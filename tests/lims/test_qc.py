@@ -126,3 +126,12 @@ def test_qc_pages_release_record_and_chart(lab: Lab) -> None:
     assert "<svg" in chart and sheet.number in chart
     assert lab.world.client("b_admin").get("/lims/qc/").content.decode().count("<svg") == 0
     assert lab.world.client("regulator").get("/lims/qc/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_results_on_a_worksheet_without_rejection_are_verified_as_usual(lab: Lab) -> None:
+    # the hold is a rejection's, not the worksheet's: a worksheet that never failed QC holds nothing
+    rm = control_material(lab)
+    sheet = run(lab, rm, "0.070")
+    analysis = Analysis.objects.get(positions__worksheet=sheet, positions__kind="sample")
+    assert verify_result(lab.world.a_reviewer, analysis, PASSWORD).state == "verified"

@@ -47,6 +47,7 @@ from .models import (
     MethodAuthorization,
     Order,
     Position,
+    QCRejection,
     Sample,
     Specification,
     UncertaintyComponent,
@@ -516,8 +517,8 @@ def verify_result(actor: User, analysis: Analysis, password: str, expected_versi
         raise ValidationError("只能审核已录入、尚未审核的结果")
     if analysis.entered_by_id == actor.pk:
         raise PermissionDenied("不能审核自己录入的结果")
-    if Position.objects.filter(kind=Position.Kind.SAMPLE, analysis_id=analysis.pk,
-                               worksheet__rejections__resolved_at__isnull=True).exists():
+    if QCRejection.objects.filter(resolved_at__isnull=True, worksheet__positions__kind=Position.Kind.SAMPLE,
+                                  worksheet__positions__analysis_id=analysis.pk).exists():
         raise ValidationError("该结果所在的工作单质控失控(Westgard 拒绝规则),记录纠正措施之前不能审核")
     now = timezone.now()
     analysis.signature = signed_content(analysis, "verified", actor, now)

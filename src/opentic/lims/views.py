@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
@@ -276,11 +277,42 @@ def worksheet(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         judgement, qc_error = None, "; ".join(exc.messages)
     z = {p.slot: p.z for p in judgement.points} if judgement else {}
-    for p in positions:
-        p.z = z.get(p.slot)  # type: ignore[attr-defined]
     return render(request, "lims/worksheet.html", {
-        "sheet": sheet, "positions": positions, "judgement": judgement, "qc_error": qc_error,
-        "rejection": sheet.rejections.first()})
+        "sheet": sheet, "rows": _grid_rows(sheet, positions, z), "unit": sheet.service.unit, "judgement": judgement,
+        "qc_error": qc_error, "rejection": sheet.rejections.first()})
+
+
+@dataclass(frozen=True)
+class GridRow:
+    """One line of the worksheet grid, flattened so that the template does one lookup per cell: a grid of
+    500 positions renders within its 150 ms."""
+
+    pk: int
+    slot: int
+    kind: str
+    kind_label: str
+    code: str
+    name: str
+    value: str
+    disabled: bool
+    z: float | None
+
+
+def _grid_rows(sheet: Worksheet, positions: list[Position], z: dict[int, float]) -> list[GridRow]:
+    open_ = sheet.state == Worksheet.State.OPEN
+    labels = dict(Position.Kind.choices)
+    rows = []
+    for p in positions:
+        a, rm = p.analysis, p.reference_material
+        if p.kind == Position.Kind.SAMPLE and a is not None:
+            code, name, value = a.sample.lab_number, a.sample.name, a.value
+            disabled = not open_ or a.state not in (Analysis.State.PENDING, Analysis.State.ENTERED)
+        else:
+            code = a.sample.lab_number if a is not None else rm.lot if rm is not None else ""
+            name = a.sample.name if a is not None else f"{rm.name} ({rm.certified_value})" if rm is not None else ""
+            value, disabled = p.value, not open_
+        rows.append(GridRow(p.pk, p.slot, p.kind, str(labels[p.kind]), code, name, value, disabled, z.get(p.slot)))
+    return rows
 
 
 @login_required
