@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from opentic.core.models import AuditEvent
 from opentic.lims import budget, services
+from opentic.lims.formula import Formula
 from opentic.lims.models import Analysis
 from tests.lims.fixtures import Lab
 
@@ -65,3 +66,26 @@ def test_the_setup_page_saves_a_budget(lab: Lab) -> None:
     other = lab.world.client("b_admin").post("/lims/setup/", {"form": "budget", "service": lab.pb.pk,
                                                              "lines": "x, normal, 1"})
     assert other.status_code in (400, 404) and lab.pb.uncertainty_budget.count() == 3
+
+
+def test_sensitivities_come_from_the_methods_formula() -> None:
+    # pb_dry = pb · 100 / (100 − moisture): ∂/∂pb = 100/(100 − w), ∂/∂w = pb · 100/(100 − w)²
+    formula = Formula("pb * 100 / (100 - moisture)")
+    found = budget.calculated_uncertainty(formula, {"pb": (Decimal("0.052"), Decimal("0.004"), Decimal("2")),
+                                                    "moisture": (Decimal("13.2"), Decimal("0.4"), Decimal("2"))})
+    assert found is not None
+    c_pb, c_w = 100 / 86.8, 0.052 * 100 / 86.8**2
+    expected = 2 * math.hypot(c_pb * 0.002, c_w * 0.2)
+    assert found == (budget.two_digits(Decimal(repr(expected))), Decimal(2))
+    assert budget.calculated_uncertainty(formula, {"pb": (Decimal("0.052"), Decimal("0.004"), Decimal("2"))}) is None
+
+
+@pytest.mark.django_db
+def test_a_calculated_result_carries_the_propagated_uncertainty(lab: Lab) -> None:
+    sample = lab.received(lab.pb, lab.moisture, lab.pb_dry, allow_non_accredited=True)
+    by = {a.service.keyword: a for a in sample.analyses.select_related("service")}
+    services.enter_result(lab.world.a_analyst, by["pb"], "0.052", uncertainty="0.004", coverage_factor="2")
+    services.enter_result(lab.world.a_analyst, by["moisture"], "13.2", uncertainty="0.4", coverage_factor="2")
+    dry = Analysis.objects.get(pk=by["pb_dry"].pk)
+    # uc = √((100/86.8 · 0.002)² + (0.052 · 100/86.8² · 0.2)²) = 0.002308; U = 0.00462 → 0.0047 (rounded up)
+    assert dry.calculated and dry.uncertainty == "0.0047" and dry.coverage_factor == "2"

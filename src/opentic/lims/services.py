@@ -377,7 +377,11 @@ def apply_calculations(actor: User, analyses: Sequence[Analysis], now: dt.dateti
         return []
     entered = {a.service.keyword: to_decimal(a.value) for a in analyses
                if a.value and a.service.keyword not in formulas}
-    results = calculate({k: Formula(a.service.formula) for k, a in formulas.items()}, entered)
+    with_u = {a.service.keyword: (entered[a.service.keyword], to_decimal(a.uncertainty),
+                                  to_decimal(a.coverage_factor) if a.coverage_factor else Decimal(2))
+              for a in analyses if a.service.keyword in entered and a.uncertainty}
+    parsed = {k: Formula(a.service.formula) for k, a in formulas.items()}
+    results = calculate(parsed, entered)
     changed = []
     for keyword, value in results.items():
         analysis = formulas[keyword]
@@ -385,6 +389,8 @@ def apply_calculations(actor: User, analyses: Sequence[Analysis], now: dt.dateti
         if new == analysis.value or analysis.state == Analysis.State.VERIFIED:
             continue
         changed.append((analysis, analysis.value))
+        found = budget.calculated_uncertainty(parsed[keyword], with_u) if value is not None else None
+        analysis.uncertainty, analysis.coverage_factor = (str(found[0]), str(found[1])) if found else ("", "")
         analysis.value, analysis.calculated, analysis.method_version = new, True, analysis.service.version
         analysis.state = Analysis.State.ENTERED if new else Analysis.State.PENDING
         analysis.entered_by, analysis.entered_at = actor, now
@@ -399,8 +405,8 @@ def _recalculate(actor: User, sample: Sample, changed_keyword: str) -> None:
         raise ValidationError(f"计算失败:{exc}") from exc
     for analysis, before in changed:
         judge_analysis(analysis, sample)
-        _bump(analysis, ["value", "calculated", "state", "entered_by", "entered_at", "method_version", "conformity",
-                         "judged_against"])
+        _bump(analysis, ["value", "uncertainty", "coverage_factor", "calculated", "state", "entered_by",
+                         "entered_at", "method_version", "conformity", "judged_against"])
         audit.record(actor=actor, action="calculate", entity=analysis, institution_id=sample.institution_id,
                      changes={"value": [before, analysis.value], "because": changed_keyword})
 
