@@ -21,7 +21,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
-    label = use_database("opentic_bench_lims", args.postgres)
+    label = use_database("opentic_bench_worksheet", args.postgres)
 
     import datetime as dt
 
