@@ -171,3 +171,6 @@ OPENTIC_LEDGER_KEY = os.environ.get("OPENTIC_LEDGER_KEY", "")
 OPENTIC_LEDGER_WITNESSES = [k for k in os.environ.get("OPENTIC_LEDGER_WITNESSES", "").split(",") if k]
 OPENTIC_LEDGER_BATCH_SECONDS = float(os.environ.get("OPENTIC_LEDGER_BATCH_SECONDS", "0.1"))
 OPENTIC_PUBLIC_URL = os.environ.get("OPENTIC_PUBLIC_URL", "http://127.0.0.1:8000")
+# An RFC 3161 timestamp authority: when set, every report signature carries its timestamp (PAdES B-T), and
+# signing fails rather than issue a report without it.
+OPENTIC_TSA_URL = os.environ.get("OPENTIC_TSA_URL", "")

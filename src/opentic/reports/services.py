@@ -37,7 +37,7 @@ from opentic.registry.models import ScopeLine, SignatoryAuthorization
 
 from . import pki
 from .models import Report, ReportTemplate
-from .signing import sign_pdf
+from .signing import TimestampUnavailable, sign_pdf
 
 CONFORMITY_ZH = {"pass": "符合", "fail": "不符合", "conditional_pass": "有条件符合", "conditional_fail": "有条件不符合"}
 
@@ -230,9 +230,12 @@ def issue_approved(actor: User, sample: Sample, replaces: Report | None = None, 
     audit trail shows (the number was taken but no report recorded)."""
     prepared = _prepare(actor, sample, replaces, reason)
     institution = Sample.objects.select_related("order__institution").get(pk=sample.pk).order.institution
-    pdf = sign_pdf(_render(prepared.twin, prepared.custom),
-                   pki.institution_credential(institution.credit_code, institution.name), pki.root(),
-                   prepared.twin["signatory"], f"批准 {prepared.number}")
+    try:
+        pdf = sign_pdf(_render(prepared.twin, prepared.custom),
+                       pki.institution_credential(institution.credit_code, institution.name), pki.root(),
+                       prepared.twin["signatory"], f"批准 {prepared.number}")
+    except TimestampUnavailable as exc:
+        raise ValidationError(str(exc)) from exc
     return _record(actor, prepared, pdf, replaces, reason)
 
 
