@@ -63,7 +63,7 @@ BENCHES := "bench_finder.py" "bench_finder.py --scale national --postgres" "benc
 	"bench_verify_http.py" "bench_verify_http.py --postgres" \
 	"bench_results_import.py" "bench_results_import.py --postgres" \
 	"bench_worksheet_render.py" "bench_worksheet_render.py --postgres" "bench_sample_list.py --postgres" \
-	"bench_report_render.py" "bench_pt_round.py" "bench_pt_round.py --postgres" "bench_montecarlo.py"
+	"bench_report_render.py" "bench_report_batch.py" "bench_pt_round.py" "bench_pt_round.py --postgres" "bench_montecarlo.py"
 bench: install
 	@for b in $(BENCHES); do echo "== benchmarks/$$b"; $(BIN)/python benchmarks/$$b || exit 1; done
 
