@@ -79,3 +79,20 @@ class ReportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pk}: {self.done + self.failed}/{self.total}"
+
+
+class Seal(models.Model):
+    """The institution's 检验检测专用章 as an image (PNG with a transparent background), printed on its reports.
+    Without one, reports carry a drawn seal with the institution's name."""
+
+    institution = models.OneToOneField(Institution, on_delete=models.CASCADE, related_name="+")
+    png = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("inspection and testing seal")
+
+    def __str__(self) -> str:
+        return f"{self.institution_id}: {self.sha256[:12]}"

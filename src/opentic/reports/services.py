@@ -35,7 +35,7 @@ from opentic.lims.rounding import to_decimal
 from opentic.lims.services import next_numbers
 from opentic.registry.models import ScopeLine, SignatoryAuthorization
 
-from . import pki
+from . import pki, seal
 from .models import Report, ReportTemplate
 from .signing import TimestampUnavailable, sign_pdf
 
@@ -109,7 +109,7 @@ REQUIRED_IN_OUTPUT = ("报告结束",)
 def _context(twin: dict[str, Any]) -> dict[str, Any]:
     url = ledger.verification_url(twin["credit_code"], twin["number"], twin["code"])
     return {**twin, "verify_url": url, "verify_base": f"{settings.OPENTIC_PUBLIC_URL}/verify/",
-            "qr": segno.make_qr(url, error="m").svg_data_uri(scale=4)}
+            "qr": segno.make_qr(url, error="m").svg_data_uri(scale=4), "seal": seal.data_uri(twin["credit_code"])}
 
 
 def _html(twin: dict[str, Any], custom: str | None) -> str:

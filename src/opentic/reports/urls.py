@@ -9,4 +9,5 @@ urlpatterns = [
     path("<int:pk>.json", views.twin, name="twin"),
     path("batches/", views.start, name="start"),
     path("batches/<int:pk>/", views.batch, name="batch"),
+    path("seal/", views.seal_page, name="seal"),
 ]

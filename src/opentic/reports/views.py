@@ -14,7 +14,9 @@ from opentic.lims.models import Sample
 
 from . import services
 from .batch import launch, start_batch
-from .models import Report, ReportBatch
+from .models import Report, ReportBatch, Seal
+from .seal import data_uri as seal_uri
+from .seal import save_seal
 
 
 def _own(request: HttpRequest) -> int:
@@ -78,3 +80,22 @@ def batch(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(ReportBatch, pk=pk, institution_id=_own(request))
     template = "reports/_batch.html" if request.headers.get("HX-Request") else "reports/batch.html"
     return render(request, template, {"batch": item})
+
+
+@login_required
+def seal_page(request: HttpRequest) -> HttpResponse:
+    """The institution's seal image: shown to its staff, replaced by its administrator."""
+    institution_id = _own(request)
+    if request.method == "POST":
+        upload = request.FILES.get("seal")
+        try:
+            if upload is None:
+                raise ValidationError("请选择印章图片(PNG)")
+            save_seal(request.user, upload.read())  # type: ignore[arg-type]
+            messages.success(request, "检验检测专用章已更新,之后签发的报告使用新印章")
+            return redirect("reports:seal")
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
+    current = Seal.objects.filter(institution_id=institution_id).first()
+    return render(request, "reports/seal.html", {
+        "seal": current, "uri": seal_uri(current.institution.credit_code) if current else ""})
