@@ -12,15 +12,12 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from opentic.core.feedback import attempt, refused
 from opentic.core.permissions import lab_of
 from opentic.quality import plots
 
 from . import qc
 from .models import AnalysisService, ControlTarget, QCRejection, ReferenceMaterial, Worksheet
-
-
-def _fail(request: HttpRequest, exc: Exception) -> None:
-    messages.error(request, "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
 
 
 @login_required
@@ -38,7 +35,7 @@ def release(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, _("QC rejected by %(rules)s: the worksheet is held until a corrective action "
                                       "is recorded.") % {"rules": rules})
     except (ValidationError, PermissionDenied) as exc:
-        _fail(request, exc)
+        refused(request, exc)
     return redirect("lims:worksheet", pk=sheet.pk)
 
 
@@ -46,11 +43,8 @@ def release(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def corrective_action(request: HttpRequest, pk: int) -> HttpResponse:
     rejection = get_object_or_404(QCRejection, pk=pk, worksheet__institution_id=lab_of(request.user))
-    try:
-        qc.record_corrective_action(request.user, rejection, request.POST.get("corrective_action", ""))  # type: ignore[arg-type]
-        messages.success(request, _("Corrective action recorded."))
-    except (ValidationError, PermissionDenied) as exc:
-        _fail(request, exc)
+    attempt(request, _("Corrective action recorded."), lambda: qc.record_corrective_action(
+        request.user, rejection, request.POST.get("corrective_action", "")))  # type: ignore[arg-type]
     return redirect("lims:worksheet", pk=rejection.worksheet_id)
 
 
@@ -61,12 +55,8 @@ def charts(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         service = get_object_or_404(AnalysisService, pk=request.POST.get("service"), institution_id=institution_id)
         material = get_object_or_404(ReferenceMaterial, pk=request.POST.get("material"), institution_id=institution_id)
-        try:
-            qc.set_control_target(request.user, service, material, request.POST.get("mean", ""),  # type: ignore[arg-type]
-                                  request.POST.get("sd", ""))
-            messages.success(request, _("Control target saved."))
-        except (ValidationError, PermissionDenied) as exc:
-            _fail(request, exc)
+        attempt(request, _("Control target saved."), lambda: qc.set_control_target(
+            request.user, service, material, request.POST.get("mean", ""), request.POST.get("sd", "")))  # type: ignore[arg-type]
         return redirect("lims:qc_charts")
     targets = ControlTarget.objects.filter(institution_id=institution_id).select_related(
         "service__parameter", "reference_material")

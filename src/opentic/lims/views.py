@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from opentic.core import audit
+from opentic.core.feedback import refused
 from opentic.core.models import AuditEvent, Role, User
 from opentic.core.permissions import lab_of
 from opentic.registry.importing import ImportRejected
@@ -142,8 +143,7 @@ def sample(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
-def _fail(request: HttpRequest, exc: Exception) -> None:
-    messages.error(request, "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
+_fail = refused  # the lab pages' name for it
 
 
 @login_required

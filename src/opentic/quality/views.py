@@ -16,15 +16,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from opentic.core.feedback import attempt, refused
 from opentic.core.permissions import is_regulator
 from opentic.registry.models import Institution, Parameter, ScopeLine, TestObject
 
 from . import pt, reporting
 from .models import Appeal, FollowUp, Participation, Round, Scheme
-
-
-def _fail(request: HttpRequest, exc: Exception) -> None:
-    messages.error(request, "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
 
 
 def managed_schemes(user: Any) -> QuerySet[Scheme]:
@@ -64,7 +61,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 Institution.objects.filter(pk=request.POST.get("provider") or 0).first())
             messages.success(request, _("Scheme %(code)s created.") % {"code": scheme.code})
         except (ValidationError, PermissionDenied) as exc:
-            _fail(request, exc)
+            refused(request, exc)
         return redirect("quality:pt")
     return render(request, "quality/home.html", {
         "schemes": schemes, "mine": mine, "follow_ups": follow_ups, "regulator": is_regulator(user),
@@ -101,7 +98,7 @@ def new_round(request: HttpRequest, pk: int) -> HttpResponse:
                             _items(request.POST.get("items", "")), settings)
         return redirect("quality:round", pk=r.pk)
     except (ValidationError, PermissionDenied) as exc:
-        _fail(request, exc)
+        refused(request, exc)
     return redirect("quality:pt")
 
 
@@ -119,11 +116,7 @@ def round_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                "publish": pt.publish_round}
     if action not in actions:
         raise Http404
-    try:
-        actions[action](request.user, r)  # type: ignore[arg-type]
-        messages.success(request, _("Done."))
-    except (ValidationError, PermissionDenied) as exc:
-        _fail(request, exc)
+    attempt(request, _("Done."), lambda: actions[action](request.user, r))  # type: ignore[arg-type]
     return redirect("quality:round", pk=r.pk)
 
 
@@ -146,7 +139,7 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
         rows = pt.invite(request.user, r, found)  # type: ignore[arg-type]
         messages.success(request, _("%(count)d institutions invited.") % {"count": len(rows)})
     except (ValidationError, PermissionDenied) as exc:
-        _fail(request, exc)
+        refused(request, exc)
     return redirect("quality:round", pk=r.pk)
 
 
@@ -166,7 +159,7 @@ def submit(request: HttpRequest, pk: int) -> HttpResponse:
                              method=request.POST.get("method", ""))
         messages.success(request, _("Result for item %(item)s saved.") % {"item": item.code})
     except (ValidationError, PermissionDenied, ValueError) as exc:
-        _fail(request, exc)
+        refused(request, exc)
     return redirect("quality:round", pk=r.pk)
 
 
@@ -176,11 +169,8 @@ def appeal(request: HttpRequest, pk: int) -> HttpResponse:
     r, _manager, mine = _round(request, pk)
     if mine is None:
         raise Http404
-    try:
-        pt.file_appeal(request.user, mine, request.POST.get("reason", ""))  # type: ignore[arg-type]
-        messages.success(request, _("Appeal filed."))
-    except (ValidationError, PermissionDenied) as exc:
-        _fail(request, exc)
+    attempt(request, _("Appeal filed."),
+            lambda: pt.file_appeal(request.user, mine, request.POST.get("reason", "")))  # type: ignore[arg-type]
     return redirect("quality:round", pk=r.pk)
 
 
@@ -190,12 +180,8 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
     a = get_object_or_404(Appeal.objects.select_related("participation__round__scheme"), pk=pk)
     if not pt.can_manage(request.user, a.participation.round.scheme):
         raise Http404
-    try:
-        pt.decide_appeal(request.user, a, request.POST.get("upheld") == "1",  # type: ignore[arg-type]
-                         request.POST.get("decision", ""))
-        messages.success(request, _("Appeal decided."))
-    except (ValidationError, PermissionDenied) as exc:
-        _fail(request, exc)
+    attempt(request, _("Appeal decided."), lambda: pt.decide_appeal(
+        request.user, a, request.POST.get("upheld") == "1", request.POST.get("decision", "")))  # type: ignore[arg-type]
     return redirect("quality:round", pk=a.participation.round_id)
 
 
@@ -203,11 +189,8 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def close_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     f = get_object_or_404(FollowUp, pk=pk, institution_id=getattr(request.user, "institution_id", None) or 0)
-    try:
-        pt.close_follow_up(request.user, f, request.POST.get("corrective_action", ""))  # type: ignore[arg-type]
-        messages.success(request, _("Follow-up closed."))
-    except (ValidationError, PermissionDenied) as exc:
-        _fail(request, exc)
+    attempt(request, _("Follow-up closed."), lambda: pt.close_follow_up(
+        request.user, f, request.POST.get("corrective_action", "")))  # type: ignore[arg-type]
     return redirect("quality:pt")
 
 
