@@ -135,3 +135,11 @@ def test_results_on_a_worksheet_without_rejection_are_verified_as_usual(lab: Lab
     sheet = run(lab, rm, "0.070")
     analysis = Analysis.objects.get(positions__worksheet=sheet, positions__kind="sample")
     assert verify_result(lab.world.a_reviewer, analysis, PASSWORD).state == "verified"
+
+
+@pytest.mark.django_db
+def test_the_worksheet_grid_escapes_what_users_typed(lab: Lab) -> None:
+    analysis = lab.received(lab.pb, name="<script>alert(1)</script>大米").analyses.get()
+    sheet = create_worksheet(lab.world.a_analyst, lab.pb, lab.icp, [analysis])
+    page = lab.world.client("a_analyst").get(f"/lims/worksheets/{sheet.pk}/").content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;大米" in page and "<script>alert(1)" not in page
