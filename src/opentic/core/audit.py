@@ -115,21 +115,28 @@ def record_many(*, actor: User | None, institution_id: int | None, events: Itera
     key = chain_key(institution_id)
     head, _ = AuditChain.objects.select_for_update().get_or_create(key=key)
     now = timezone.now()
+    actor_id = actor.pk if actor is not None and actor.pk else None
+    label = actor.get_username() if actor_id is not None else "system"  # type: ignore[union-attr]
+    # The payload of each event as AuditEvent.payload() would give it, built without model instances (a
+    # bulk import writes tens of thousands): the same canonical JSON, so the same hashes.
+    at_text = now.isoformat()
     rows = []
     seq, prev = head.last_seq, head.last_hash
     for change in events:
         seq += 1
-        event = AuditEvent(chain=key, seq=seq, at=now, actor=actor if actor is not None and actor.pk else None,
-                           actor_label=actor.get_username() if actor is not None and actor.pk else "system",
-                           action=change.action, entity=change.entity, entity_id=change.entity_id,
-                           changes=_plain(dict(change.changes)), reason=change.reason, prev_hash=prev)
-        event.hash = prev = event_hash(event.payload())
-        rows.append(event)
+        changes = _plain(dict(change.changes))
+        payload = {"chain": key, "seq": seq, "at": at_text, "actor": actor_id, "actor_label": label,
+                   "action": change.action, "entity": change.entity, "entity_id": change.entity_id,
+                   "changes": changes, "reason": change.reason, "prev_hash": prev}
+        digest = hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False,
+                                           separators=(",", ":")).encode()).hexdigest()
+        rows.append((key, seq, actor_id, label, change.action, change.entity, change.entity_id,
+                     json.dumps(changes, ensure_ascii=False), change.reason, prev, digest))
+        prev = digest
     at = connection.ops.adapt_datetimefield_value(now)
     insert_rows(AuditEvent, ["chain", "seq", "at", "actor_id", "actor_label", "action", "entity", "entity_id",
                              "changes", "reason", "prev_hash", "hash"],
-                ((e.chain, e.seq, at, e.actor_id, e.actor_label, e.action, e.entity, e.entity_id,
-                  json.dumps(e.changes, ensure_ascii=False), e.reason, e.prev_hash, e.hash) for e in rows))
+                ((r[0], r[1], at, *r[2:]) for r in rows))
     if rows:
         head.last_seq, head.last_hash = seq, prev
         head.save(update_fields=["last_seq", "last_hash"])
