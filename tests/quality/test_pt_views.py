@@ -83,3 +83,26 @@ def test_participant_pages_and_reports(pt_round: PT) -> None:  # noqa: F811
     assert client.get(f"/quality/pt/rounds/{r.pk}/report.pdf").status_code == 404
     assert Client().get(f"/quality/pt/rounds/{r.pk}/").status_code == 302
     assert w.client("b_admin").get(f"/quality/pt/rounds/{r.pk}/my-report.pdf").status_code == 200
+
+
+def test_the_provider_records_homogeneity_and_stability(pt_round: PT) -> None:  # noqa: F811
+    from tests.quality import iso13528_annex_e as annex
+
+    w, r = pt_round.world, pt_round.round
+    item = r.items.get(code="A")
+    regulator = w.client("regulator")
+    url = f"/quality/pt/rounds/{r.pk}/homogeneity/"
+    pairs = "\n".join(f"{a} {b}" for a, b in annex.E2_HOMOGENEITY)
+    later = " ".join(str(v) for pair in annex.E2_STABILITY for v in pair)
+    regulator.post(url, {"item": item.pk, "pairs": pairs.replace("0.196", "x", 1), "later": later,
+                         "sigma_pt": "0.02807"})
+    item.refresh_from_db()
+    assert item.homogeneity is None  # a bad line changes nothing
+    regulator.post(url, {"item": item.pk, "pairs": pairs, "later": later, "sigma_pt": "0.02807"})
+    item.refresh_from_db()
+    assert item.homogeneity is not None
+    # ISO 13528 E.2: s_s = 0.00060 ≤ 0.3 σ_pt = 0.00842; stability difference 0.00660 ≤ 0.00842
+    assert round(item.homogeneity["s_s"], 5) == 0.0006 and item.homogeneity["homogeneous"]
+    assert round(item.homogeneity["stability_difference"], 5) == 0.0066 and item.homogeneity["stable"]
+    assert "0.00060" in regulator.get(f"/quality/pt/rounds/{r.pk}/").content.decode()
+    assert w.client("a_admin").post(url, {"item": item.pk, "pairs": pairs, "sigma_pt": "1"}).status_code == 404

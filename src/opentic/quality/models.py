@@ -97,6 +97,8 @@ class Item(models.Model):
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="items")
     code = models.CharField(_("item"), max_length=10)
     description = models.CharField(_("description"), max_length=200, blank=True)
+    # The provider's homogeneity and stability check (ISO 13528 Annex B): the measurements and the verdict.
+    homogeneity = models.JSONField(_("homogeneity and stability"), null=True, blank=True)
 
     class Meta:
         ordering = ["round", "code"]

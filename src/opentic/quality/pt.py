@@ -182,6 +182,34 @@ def close_round(actor: User, r: Round) -> Round:
     return _transition(actor, r, [Round.State.OPEN], Round.State.CLOSED)
 
 
+@transaction.atomic
+def record_homogeneity(actor: User, item: Item, pairs: Sequence[Sequence[float]], later: Sequence[float],
+                       sigma_pt: float) -> Item:
+    """The homogeneity (g items measured twice) and stability (measured again later) check of the item
+    before it is sent (ISO 13528 B.2, B.5), judged against the σ_pt the provider intends to use."""
+    item = Item.objects.select_for_update().select_related("round__scheme").get(pk=item.pk)
+    _require_manager(actor, item.round.scheme)
+    if item.round.state not in (Round.State.DRAFT, Round.State.OPEN):
+        raise ValidationError("样品发出后才检查均匀性已无意义:本轮已截止")
+    if sigma_pt <= 0:
+        raise ValidationError({"sigma_pt": "能力评定标准差必须大于零"})
+    try:
+        h = stats.homogeneity(pairs, sigma_pt)
+        first = [v for pair in pairs for v in pair]
+        st = stats.stability(first, later, sigma_pt) if later else None
+    except ValueError as exc:
+        raise ValidationError({"pairs": f"均匀性数据不完整:{exc}"}) from exc
+    item.homogeneity = {
+        "pairs": [list(p) for p in pairs], "later": list(later), "sigma_pt": sigma_pt, "mean": h.mean,
+        "s_x": h.s_x, "s_w": h.s_w, "s_s": h.s_s, "criterion": h.criterion, "expanded": h.expanded_criterion,
+        "homogeneous": h.sufficient or h.sufficient_expanded,
+        "stability_difference": st.difference if st else None, "stable": st.stable if st else None}
+    item.save(update_fields=["homogeneity"])
+    audit.record(actor=actor, action="pt-homogeneity", entity=item, institution_id=_chain(item.round.scheme),
+                 changes={k: v for k, v in item.homogeneity.items() if k not in ("pairs", "later")})
+    return item
+
+
 # ---------------------------------------------------------------- participants
 
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("pt/rounds/<int:pk>/", views.round_detail, name="round"),
     path("pt/rounds/<int:pk>/invite/", views.invite, name="invite"),
     path("pt/rounds/<int:pk>/submit/", views.submit, name="submit"),
+    path("pt/rounds/<int:pk>/homogeneity/", views.homogeneity, name="homogeneity"),
     path("pt/rounds/<int:pk>/appeal/", views.appeal, name="appeal"),
     path("pt/rounds/<int:pk>/report.pdf", views.round_report, name="round_report"),
     path("pt/rounds/<int:pk>/my-report.pdf", views.participant_report, name="participant_report"),

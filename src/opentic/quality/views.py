@@ -143,6 +143,42 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("quality:round", pk=r.pk)
 
 
+def _numbers(text: str, what: str) -> list[list[float]]:
+    """One line per item of measurements separated by spaces or commas; a specific error per bad line."""
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        parts = line.replace(",", " ").replace(",", " ").split()
+        if not parts:
+            continue
+        try:
+            rows.append([float(p) for p in parts])
+        except ValueError as exc:
+            raise ValidationError(f"{what}第 {number} 行:“{line.strip()}”不是数值") from exc
+    return rows
+
+
+@login_required
+@require_POST
+def homogeneity(request: HttpRequest, pk: int) -> HttpResponse:
+    r, manager, _mine = _round(request, pk)
+    if not manager:
+        raise Http404
+    item = get_object_or_404(r.items, pk=request.POST.get("item") or 0)
+    try:
+        pairs = _numbers(request.POST.get("pairs", ""), "均匀性数据")
+        if any(len(p) != 2 for p in pairs):
+            raise ValidationError("均匀性数据每行应为同一样品的两次测定结果")
+        later = [v for row in _numbers(request.POST.get("later", ""), "稳定性数据") for v in row]
+        sigma = float(request.POST.get("sigma_pt") or 0)
+        pt.record_homogeneity(request.user, item, pairs, later, sigma)  # type: ignore[arg-type]
+        messages.success(request, _("Homogeneity of item %(item)s recorded.") % {"item": item.code})
+    except ValueError:
+        messages.error(request, _("σ_pt is not a number."))
+    except (ValidationError, PermissionDenied) as exc:
+        refused(request, exc)
+    return redirect("quality:round", pk=r.pk)
+
+
 @login_required
 @require_POST
 def submit(request: HttpRequest, pk: int) -> HttpResponse:
