@@ -21,6 +21,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--samples", type=int, default=5000)
+    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the import itself to FILE")
     args = parser.parse_args()
     label = use_database("opentic_bench_lims", args.postgres)
 
@@ -93,9 +94,17 @@ def main() -> None:
         transaction.set_rollback(True)
     raw_rate = results / raw
 
+    import cProfile
+
+    profiler = cProfile.Profile() if args.profile else None
     started = time.perf_counter()
+    if profiler:
+        profiler.enable()
     summary = import_results(analyst, mapping, "batch.csv", data)
     elapsed = time.perf_counter() - started
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(args.profile)
     rate = summary.results / elapsed
     assert summary.results == results and summary.calculated == len(samples)
     print(f"{label}: {summary.results} results ({summary.calculated} calculated, {summary.samples} samples moved) "

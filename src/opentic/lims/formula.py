@@ -9,6 +9,7 @@ or the method's constants; a formula whose inputs are missing stays pending. Pur
 from __future__ import annotations
 
 import ast
+import functools
 import graphlib
 from collections.abc import Callable, Mapping
 from decimal import Decimal, DivisionByZero, InvalidOperation, localcontext
@@ -118,6 +119,12 @@ class Formula:
             return _OPERATORS[type(node.op)](left, right)
         assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
         return Decimal(FUNCTIONS[node.func.id](*(self._eval(a, values) for a in node.args)))
+
+
+@functools.lru_cache(maxsize=512)
+def parse(text: str) -> Formula:
+    """A method's formula, parsed once however many samples use it (a Formula is never changed after)."""
+    return Formula(text)
 
 
 def calculation_order(formulas: Mapping[str, Formula]) -> list[str]:

@@ -28,7 +28,7 @@ from opentic.registry.models import StandardStatus, TestObject
 
 from . import lifecycle
 from .formula import FormulaError
-from .models import Analysis, InstrumentMapping, MethodAuthorization, Sample, Specification
+from .models import Analysis, AnalysisService, InstrumentMapping, MethodAuthorization, Sample, Specification
 from .rounding import RoundingError, to_decimal
 from .services import (
     apply_calculations,
@@ -109,11 +109,17 @@ def import_results(actor: User, mapping: InstrumentMapping, filename: str, data:
 
     samples = {s.lab_number: s for s in Sample.objects.select_for_update().filter(
         institution_id=mapping.institution_id, lab_number__in={r.lab_number for r in readings})}
-    live = Analysis.objects.select_for_update().filter(sample__in=samples.values()).exclude(
-        state=Analysis.State.RETRACTED).select_related("service__standard", "service__parameter")
+    live = list(Analysis.objects.select_for_update().filter(sample__in=samples.values()).exclude(
+        state=Analysis.State.RETRACTED))
+    # A handful of methods serve thousands of analyses: load each once and share it, rather than join it
+    # into every row (a model instance per joined table per row was most of the import's time).
+    methods = AnalysisService.objects.filter(pk__in={a.service_id for a in live}).select_related(
+        "standard", "parameter").prefetch_related("uncertainty_budget")
+    method_by_id = {m.pk: m for m in methods}
     by_sample: dict[int, list[Analysis]] = {}
     by_key: dict[tuple[int, str], Analysis] = {}
     for a in live:
+        a._state.fields_cache["service"] = method_by_id[a.service_id]
         by_sample.setdefault(a.sample_id, []).append(a)
         by_key[(a.sample_id, a.service.keyword)] = a
     services = {a.service_id: a.service for a in by_key.values()}

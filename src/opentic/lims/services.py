@@ -38,6 +38,7 @@ from opentic.registry.models import (
 from . import budget, lifecycle
 from .conformity import ConformityError, DecisionRule, Limits, judge
 from .formula import Formula, FormulaError, calculate
+from .formula import parse as parse_formula
 from .models import (
     Analysis,
     AnalysisService,
@@ -380,7 +381,7 @@ def apply_calculations(actor: User, analyses: Sequence[Analysis], now: dt.dateti
     with_u = {a.service.keyword: (entered[a.service.keyword], to_decimal(a.uncertainty),
                                   to_decimal(a.coverage_factor) if a.coverage_factor else Decimal(2))
               for a in analyses if a.service.keyword in entered and a.uncertainty}
-    parsed = {k: Formula(a.service.formula) for k, a in formulas.items()}
+    parsed = {k: parse_formula(a.service.formula) for k, a in formulas.items()}
     results = calculate(parsed, entered)
     changed = []
     for keyword, value in results.items():
