@@ -65,6 +65,7 @@ MATRIX = [
     ("api lims samples", "get", "/api/lims/samples", LAB_A | {"b_admin"}, {"anonymous": 401, "*": 404}),
     ("admin ledger entries", "get", "/admin/ledger/entry/", {"platform_admin"}, {"*": 302}),
     ("lims control charts", "get", "/lims/qc/", LAB_A | {"b_admin"}, {"anonymous": 302, "*": 404}),
+    ("report seal page", "get", "/reports/seal/", LAB_A | {"b_admin"}, {"anonymous": 302, "*": 404}),
     ("proficiency testing home", "get", "/quality/pt/", set(PERSONAS) - {"anonymous"}, {"anonymous": 302}),
     ("api pt rounds", "get", "/api/quality/pt/rounds", LAB_A | {"b_admin"}, {"anonymous": 401, "*": 404}),
     # (a round's own pages are checked persona by persona in tests/quality/test_pt_views.py)

@@ -58,7 +58,8 @@ def test_the_setup_page_saves_a_budget(lab: Lab) -> None:
     admin = lab.world.client("a_admin")
     bad = admin.post("/lims/setup/", {"form": "budget", "service": lab.pb.pk, "lines": "重复性, normal, abc"})
     assert "第 1 行" in bad.content.decode() and not lab.pb.uncertainty_budget.exists()
-    lines = "重复性, normal, 2.1, 9\n校准曲线, normal, 1.6, 5\n标准储备液, rectangular, 0.7"
+    # the second line as typed with a Chinese input method: full-width commas
+    lines = "重复性, normal, 2.1, 9\n校准曲线\uff0c normal\uff0c 1.6\uff0c 5\n标准储备液, rectangular, 0.7"
     admin.post("/lims/setup/", {"form": "budget", "service": lab.pb.pk, "lines": lines})
     assert lab.pb.uncertainty_budget.count() == 3
     page = admin.get("/lims/setup/").content.decode()

@@ -10,7 +10,7 @@ from django.utils import timezone
 from opentic.core import audit
 from opentic.core.models import AuditEvent
 from opentic.lims import qc
-from opentic.lims.models import Analysis, QCRejection, ReferenceMaterial, Worksheet
+from opentic.lims.models import Analysis, ControlTarget, QCRejection, ReferenceMaterial, Worksheet
 from opentic.lims.services import enter_result, verify_result
 from opentic.lims.worksheets import QC, create_worksheet, enter_worksheet_results
 from tests.conftest import PASSWORD
@@ -101,7 +101,8 @@ def test_release_needs_complete_results_and_a_reviewer(lab: Lab) -> None:
         qc.set_control_target(lab.world.a_admin, lab.pb, rm, "0.071", "0")
     with pytest.raises(PermissionDenied):
         qc.set_control_target(lab.world.b_admin, lab.pb, rm, "0.071", "0.002")
-    assert qc.chart_points(lab.pb, rm) == []  # nothing entered yet
+    target = ControlTarget.objects.get(service=lab.pb, reference_material=rm)
+    assert qc.chart_points(target) == []  # nothing entered yet
 
 
 @pytest.mark.django_db

@@ -32,7 +32,7 @@ def test_provider_creates_a_scheme_and_a_round_from_the_pages(world) -> None:  #
     scheme = Scheme.objects.get(code="CQ-PT-2026-09")
     deadline = (timezone.localdate()).isoformat()
     response = regulator.post(f"/quality/pt/schemes/{scheme.pk}/rounds/", {
-        "number": "1", "deadline": deadline, "items": "A 大米粉A;B 大米粉B", "assigned_method": "q_hampel",
+        "number": "1", "deadline": deadline, "items": "A 大米粉A\uff1bB 大米粉B", "assigned_method": "q_hampel",
         "sigma_method": "percent", "sigma_value": "15", "score_kind": "z'"})
     r = Round.objects.get(scheme=scheme)
     assert response.status_code == 302 and response["Location"] == f"/quality/pt/rounds/{r.pk}/"
@@ -92,7 +92,7 @@ def test_the_provider_records_homogeneity_and_stability(pt_round: PT) -> None:  
     item = r.items.get(code="A")
     regulator = w.client("regulator")
     url = f"/quality/pt/rounds/{r.pk}/homogeneity/"
-    pairs = "\n".join(f"{a} {b}" for a, b in annex.E2_HOMOGENEITY)
+    pairs = "\n".join(f"{a}\uff0c{b}" for a, b in annex.E2_HOMOGENEITY)  # full-width commas, as typed
     later = " ".join(str(v) for pair in annex.E2_STABILITY for v in pair)
     regulator.post(url, {"item": item.pk, "pairs": pairs.replace("0.196", "x", 1), "later": later,
                          "sigma_pt": "0.02807"})

@@ -167,12 +167,9 @@ def record_corrective_action(actor: User, rejection: QCRejection, action: str) -
     return rejection
 
 
-def chart_points(service: AnalysisService, material: ReferenceMaterial, limit: int = 60) -> list[ControlPoint]:
+def chart_points(target: ControlTarget, limit: int = 60) -> list[ControlPoint]:
     """The control results of one material under one method, oldest first: the Levey–Jennings series."""
-    target = ControlTarget.objects.filter(service=service, reference_material=material).first()
-    if target is None:
-        return []
-    rows = list(Position.objects.filter(kind=Position.Kind.CONTROL, reference_material=material,
-                                        worksheet__service=service).exclude(value="")
+    rows = list(Position.objects.filter(kind=Position.Kind.CONTROL, reference_material_id=target.reference_material_id,
+                                        worksheet__service_id=target.service_id).exclude(value="")
                 .select_related("worksheet", "reference_material").order_by("-worksheet__created_at", "-id")[:limit])
-    return _points(list(reversed(rows)), {material.pk: target})
+    return _points(list(reversed(rows)), {target.reference_material_id: target})

@@ -62,7 +62,7 @@ def charts(request: HttpRequest) -> HttpResponse:
         "service__parameter", "reference_material")
     panels = []
     for target in targets:
-        points = qc.chart_points(target.service, target.reference_material)
+        points = qc.chart_points(target)
         svg = plots.levey_jennings([plots.Point(p.worksheet, p.z, abs(p.z) > 3) for p in points],
                                    f"{target.service.parameter.name} · {target.reference_material}")
         # plots escapes every text it draws

@@ -145,7 +145,6 @@ def sample(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
-_fail = refused  # the lab pages' name for it
 
 
 @login_required
@@ -158,7 +157,7 @@ def receive(request: HttpRequest, pk: int) -> HttpResponse:
                                 reason=request.POST.get("reason", ""),
                                 expected_version=int(request.POST.get("version") or 0) or None)
     except (ValidationError, PermissionDenied) as exc:
-        _fail(request, exc)
+        refused(request, exc)
     return redirect("lims:sample", pk=s.pk)
 
 
@@ -175,7 +174,7 @@ def result(request: HttpRequest, pk: int, analysis_pk: int) -> HttpResponse:
                               uncertainty=request.POST.get("uncertainty", ""), reason=request.POST.get("reason", ""),
                               expected_version=int(request.POST.get("version") or 0) or None)
     except (ValidationError, PermissionDenied) as exc:
-        _fail(request, exc)
+        refused(request, exc)
     return redirect("lims:sample", pk=s.pk)
 
 
@@ -191,7 +190,7 @@ def verify(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.verify_result(request.user, analysis, request.POST.get("password", ""))  # type: ignore[arg-type]
         except (ValidationError, PermissionDenied) as exc:
-            _fail(request, exc)
+            refused(request, exc)
             break
     return redirect("lims:sample", pk=s.pk)
 
@@ -204,7 +203,7 @@ def retest(request: HttpRequest, pk: int, analysis_pk: int) -> HttpResponse:
     try:
         services.request_retest(request.user, analysis, request.POST.get("reason", ""))  # type: ignore[arg-type]
     except (ValidationError, PermissionDenied) as exc:
-        _fail(request, exc)
+        refused(request, exc)
     return redirect("lims:sample", pk=s.pk)
 
 
@@ -245,7 +244,7 @@ def worksheets(request: HttpRequest) -> HttpResponse:
             sheet = create_worksheet(request.user, service, instrument, pending, qc)  # type: ignore[arg-type]
             return redirect("lims:worksheet", pk=sheet.pk)
         except (ValidationError, PermissionDenied) as exc:
-            _fail(request, exc)
+            refused(request, exc)
     return render(request, "lims/worksheets.html", {
         "sheets": Worksheet.objects.filter(institution_id=institution_id).select_related(
             "service__parameter", "instrument")[:50],
@@ -271,7 +270,7 @@ def worksheet(request: HttpRequest, pk: int) -> HttpResponse:
             saved = enter_worksheet_results(request.user, sheet, values, request.POST.get("reason", ""))  # type: ignore[arg-type]
             messages.success(request, _("%(count)d results saved.") % {"count": len(saved)})
         except (ValidationError, PermissionDenied) as exc:
-            _fail(request, exc)
+            refused(request, exc)
         return redirect("lims:worksheet", pk=sheet.pk)
     positions = list(sheet.positions.select_related("analysis__sample", "reference_material").order_by("slot"))
     try:
@@ -412,7 +411,7 @@ def setup(request: HttpRequest) -> HttpResponse:
                     return redirect("lims:setup")
                 forms_["spec"] = spec
         except (ValidationError, PermissionDenied) as exc:
-            _fail(request, exc)
+            refused(request, exc)
     budgets = []
     for s in services_.prefetch_related("uncertainty_budget"):
         method = services.method_budget(s)
@@ -432,7 +431,7 @@ def _budget_lines(text: str) -> list[budget.Input]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        parts = [p.strip() for p in line.replace(",", ",").split(",")]
+        parts = [p.strip() for p in line.replace("\uff0c", ",").split(",")]  # full-width commas too
         if len(parts) not in (3, 4):
             raise ValidationError(f"第 {number} 行:应为“来源, 分布, 相对值%, 自由度”")
         try:

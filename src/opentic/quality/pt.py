@@ -11,7 +11,7 @@ import secrets
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ from django.utils import timezone
 from opentic.core import audit
 from opentic.core.models import Role, User
 from opentic.core.permissions import is_regulator, require
+from opentic.lims.rounding import RoundingError, to_decimal
 from opentic.quality.stats import proficiency as stats
 from opentic.registry.models import Institution, Parameter, TestObject
 
@@ -49,11 +50,9 @@ def _chain(scheme: Scheme) -> int | None:
 
 def _decimal(raw: object, field: str, positive: bool = False) -> Decimal:
     try:
-        value = Decimal(str(raw).strip())
-    except InvalidOperation as exc:
+        value = to_decimal(str(raw).strip())
+    except RoundingError as exc:
         raise ValidationError({field: f"“{raw}”不是数值"}) from exc
-    if not value.is_finite():
-        raise ValidationError({field: "必须是有限的数值"})
     if positive and value <= 0:
         raise ValidationError({field: "必须大于零"})
     return value

@@ -15,7 +15,7 @@ from .models import Appeal, ItemResult, Participation, Round, Submission
 
 
 def _rows(r: Round, items: list[Any]) -> list[dict[str, Any]]:
-    subs = Submission.objects.filter(participation__round=r).select_related("score")
+    subs = Submission.objects.filter(participation__round=r).select_related("score", "item")
     by_participant: dict[int, dict[int, Submission]] = defaultdict(dict)
     for s in subs:
         by_participant[s.participation_id][s.item_id] = s

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -75,7 +75,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def _items(raw: str) -> list[tuple[str, str]]:
     """“A 大米粉 A; B 大米粉 B” → [(A, 大米粉 A), (B, 大米粉 B)]."""
     out = []
-    for part in raw.replace(";", ";").split(";"):
+    for part in raw.replace("\uff1b", ";").split(";"):  # full-width semicolons too
         code, _, description = part.strip().partition(" ")
         if code:
             out.append((code, description))
@@ -147,7 +147,7 @@ def _numbers(text: str, what: str) -> list[list[float]]:
     """One line per item of measurements separated by spaces or commas; a specific error per bad line."""
     rows = []
     for number, line in enumerate(text.splitlines(), start=1):
-        parts = line.replace(",", " ").replace(",", " ").split()
+        parts = line.replace("\uff0c", " ").replace(",", " ").split()  # full-width or ASCII commas
         if not parts:
             continue
         try:
@@ -251,7 +251,7 @@ def participant_report(request: HttpRequest, pk: int) -> HttpResponse:
     if r.state != Round.State.PUBLISHED:
         raise Http404
     code = request.GET.get("code")
-    target = mine if not (manager and code) else r.participations.filter(Q(code=code)).first()
+    target = mine if not (manager and code) else r.participations.filter(code=code).first()
     if target is None:
         raise Http404
     return _pdf(reporting.round_pdf(r, target), f"PT-{r.scheme.code}-{r.number}-{target.code}.pdf")
