@@ -28,7 +28,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT / "src"))
     import numpy as np
 
-    from opentic.quality.stats.montecarlo import Distribution, run
+    from opentic.numerics.stats.montecarlo import Distribution, run
 
     inputs = {
         "m_read": Distribution("normal", 0.0542, 0.0011),  # instrument reading, mg/L

@@ -9,8 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from opentic.core.models import AuditEvent
 from opentic.lims import budget, services
-from opentic.lims.formula import Formula
 from opentic.lims.models import Analysis
+from opentic.numerics.formula import Formula
 from tests.lims.fixtures import Lab
 
 # GB 5009.12 by ICP-MS, a typical budget (relative, %): repeatability (type A, 10 replicates), calibration

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from opentic.lims.lifecycle import SampleState, TransitionError, check, results_allowed
-from opentic.lims.reporting import BelowLoq, Reporting, formatted
+from opentic.numerics.reporting import BelowLoq, Reporting, formatted
 
 D = Decimal
 

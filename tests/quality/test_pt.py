@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from opentic.core import audit
 from opentic.core.models import AuditEvent
+from opentic.numerics.stats import proficiency
 from opentic.quality import pt
 from opentic.quality.models import Appeal, FollowUp, ItemResult, Round, Score, Submission
-from opentic.quality.stats import proficiency
 from tests.quality.fixtures import PT, pt_round, submit_others  # noqa: F401 — the fixture
 
 pytestmark = pytest.mark.django_db

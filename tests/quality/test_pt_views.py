@@ -86,7 +86,7 @@ def test_participant_pages_and_reports(pt_round: PT) -> None:  # noqa: F811
 
 
 def test_the_provider_records_homogeneity_and_stability(pt_round: PT) -> None:  # noqa: F811
-    from tests.quality import iso13528_annex_e as annex
+    from tests.numerics import iso13528_annex_e as annex
 
     w, r = pt_round.world, pt_round.round
     item = r.items.get(code="A")

@@ -10,9 +10,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_UP, Decimal
 
-from opentic.quality.stats.uncertainty import Budget, Contribution, combine, propagate
-
-from .formula import Formula
+from opentic.numerics.formula import Formula
+from opentic.numerics.stats.uncertainty import Budget, Contribution, combine, propagate
 
 # The divisor that turns a half-width into a standard uncertainty (GUM 4.3.7, 4.3.9; JCGM 101 6.4.6).
 DIVISORS = {"normal": 1.0, "rectangular": math.sqrt(3), "triangular": math.sqrt(6), "arcsine": math.sqrt(2)}

@@ -10,10 +10,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from opentic.numerics.reporting import BelowLoq
 from opentic.registry.models import Institution, Instrument, Parameter, Standard, TestObject
 
 from .lifecycle import SAMPLE_LABELS, SampleState
-from .reporting import BelowLoq
 
 
 class Client(models.Model):

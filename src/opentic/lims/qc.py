@@ -16,10 +16,10 @@ from django.utils import timezone
 
 from opentic.core import audit
 from opentic.core.models import Role, User
-from opentic.quality.stats.charts import Violation, westgard
+from opentic.numerics.rounding import RoundingError, to_decimal
+from opentic.numerics.stats.charts import Violation, westgard
 
 from .models import AnalysisService, ControlTarget, Position, QCRejection, ReferenceMaterial, Worksheet
-from .rounding import RoundingError, to_decimal
 from .services import require_member
 
 HISTORY_RUNS = 20  # enough runs before this one for 10-x with a single control level

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from opentic.core.feedback import attempt, refused
 from opentic.core.permissions import lab_of
-from opentic.quality import plots
+from opentic.numerics import plots
 
 from . import qc
 from .models import AnalysisService, ControlTarget, QCRejection, ReferenceMaterial, Worksheet

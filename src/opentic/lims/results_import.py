@@ -23,13 +23,13 @@ from opentic.core import audit
 from opentic.core.bulk import update_rows
 from opentic.core.models import Role, User
 from opentic.core.tabular import TableError, read_table
+from opentic.numerics.formula import FormulaError
+from opentic.numerics.rounding import RoundingError, to_decimal
 from opentic.registry.importing import ImportRejected, RowError
 from opentic.registry.models import StandardStatus, TestObject
 
 from . import lifecycle
-from .formula import FormulaError
 from .models import Analysis, AnalysisService, InstrumentMapping, MethodAuthorization, Sample, Specification
-from .rounding import RoundingError, to_decimal
 from .services import (
     apply_calculations,
     budgeted_uncertainty,

@@ -24,7 +24,11 @@ from django.utils import timezone
 from opentic.core import audit
 from opentic.core.models import Role, User
 from opentic.core.permissions import require
-from opentic.quality.stats.uncertainty import Budget
+from opentic.numerics.conformity import ConformityError, DecisionRule, Limits, judge
+from opentic.numerics.formula import Formula, FormulaError, calculate
+from opentic.numerics.formula import parse as parse_formula
+from opentic.numerics.rounding import RoundingError, to_decimal
+from opentic.numerics.stats.uncertainty import Budget
 from opentic.registry.importing import ImportRejected
 from opentic.registry.models import (
     Institution,
@@ -36,9 +40,6 @@ from opentic.registry.models import (
 )
 
 from . import budget, lifecycle
-from .conformity import ConformityError, DecisionRule, Limits, judge
-from .formula import Formula, FormulaError, calculate
-from .formula import parse as parse_formula
 from .models import (
     Analysis,
     AnalysisService,
@@ -53,7 +54,6 @@ from .models import (
     Specification,
     UncertaintyComponent,
 )
-from .rounding import RoundingError, to_decimal
 
 
 class Conflict(ValidationError):

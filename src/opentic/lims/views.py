@@ -23,6 +23,8 @@ from opentic.core import audit
 from opentic.core.feedback import refused
 from opentic.core.models import AuditEvent, Role, User
 from opentic.core.permissions import lab_of
+from opentic.numerics.reporting import BelowLoq, Reporting, formatted
+from opentic.numerics.rounding import RoundingError, to_decimal
 from opentic.registry.importing import ImportRejected
 from opentic.registry.models import Institution, Instrument, InstrumentStatus, Parameter, ScopeLine, TestObject
 
@@ -41,9 +43,7 @@ from .models import (
     Specification,
     Worksheet,
 )
-from .reporting import BelowLoq, Reporting, formatted
 from .results_import import import_results
-from .rounding import RoundingError, to_decimal
 from .sheets import HEADERS, import_samples
 from .worksheets import QC, create_worksheet, enter_worksheet_results
 

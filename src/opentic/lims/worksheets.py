@@ -11,11 +11,11 @@ from django.utils import timezone
 
 from opentic.core import audit
 from opentic.core.models import Role, User
+from opentic.numerics.rounding import RoundingError, to_decimal
 from opentic.registry.models import Instrument
 
 from . import lifecycle
 from .models import Analysis, AnalysisService, Position, ReferenceMaterial, Worksheet
-from .rounding import RoundingError, to_decimal
 from .services import enter_result, gate_instrument, gate_method, next_numbers, refusals_logged, require_member
 
 

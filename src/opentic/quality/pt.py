@@ -22,8 +22,8 @@ from django.utils import timezone
 from opentic.core import audit
 from opentic.core.models import Role, User
 from opentic.core.permissions import is_regulator, require
-from opentic.lims.rounding import RoundingError, to_decimal
-from opentic.quality.stats import proficiency as stats
+from opentic.numerics.rounding import RoundingError, to_decimal
+from opentic.numerics.stats import proficiency as stats
 from opentic.registry.models import Institution, Parameter, TestObject
 
 from .models import Appeal, FollowUp, Item, ItemResult, Participation, Round, Scheme, Score, Submission

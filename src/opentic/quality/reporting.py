@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from . import plots
+from opentic.numerics import plots
 from .models import Appeal, ItemResult, Participation, Round, Submission
 
 

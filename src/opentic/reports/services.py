@@ -30,9 +30,9 @@ from opentic.ledger import services as ledger
 from opentic.ledger.entry import new_code
 from opentic.lims import lifecycle
 from opentic.lims.models import Analysis, Sample
-from opentic.lims.reporting import BelowLoq, Reporting, formatted
-from opentic.lims.rounding import to_decimal
 from opentic.lims.services import next_numbers
+from opentic.numerics.reporting import BelowLoq, Reporting, formatted
+from opentic.numerics.rounding import to_decimal
 from opentic.registry.models import ScopeLine, SignatoryAuthorization
 
 from . import pki, seal

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import migrations, models
 
 import opentic.lims.lifecycle
-import opentic.lims.reporting
+import opentic.numerics.reporting
 
 
 class Migration(migrations.Migration):
@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ('places', models.PositiveSmallIntegerField(default=2, verbose_name='reported decimal places')),
                 ('loq', models.DecimalField(blank=True, decimal_places=10, max_digits=20, null=True, verbose_name='limit of quantitation')),
                 ('lod', models.DecimalField(blank=True, decimal_places=10, max_digits=20, null=True, verbose_name='limit of detection')),
-                ('below_loq', models.CharField(choices=[(opentic.lims.reporting.BelowLoq['LESS_THAN'], '<LOQ'), (opentic.lims.reporting.BelowLoq['NOT_DETECTED'], '未检出')], default=opentic.lims.reporting.BelowLoq['LESS_THAN'], max_length=6, verbose_name='below the LOQ, report')),
+                ('below_loq', models.CharField(choices=[(opentic.numerics.reporting.BelowLoq['LESS_THAN'], '<LOQ'), (opentic.numerics.reporting.BelowLoq['NOT_DETECTED'], '未检出')], default=opentic.numerics.reporting.BelowLoq['LESS_THAN'], max_length=6, verbose_name='below the LOQ, report')),
                 ('formula', models.CharField(blank=True, max_length=500, verbose_name='formula')),
                 ('version', models.PositiveIntegerField(default=1, verbose_name='method version')),
                 ('institution', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.institution')),

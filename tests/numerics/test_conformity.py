@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from opentic.lims.conformity import ConformityError, DecisionRule, Limits, Outcome, judge
+from opentic.numerics.conformity import ConformityError, DecisionRule, Limits, Outcome, judge
 
 D = Decimal
 LEAD_IN_RICE = Limits(upper=D("0.2"))

@@ -4,9 +4,9 @@ import math
 
 import pytest
 
-from opentic.quality.stats.charts import cusum, ewma, individuals, westgard
-from opentic.quality.stats.descriptive import autocorrelation, mean, stdev
-from opentic.quality.stats.uncertainty import Contribution, combine
+from opentic.numerics.stats.charts import cusum, ewma, individuals, westgard
+from opentic.numerics.stats.descriptive import autocorrelation, mean, stdev
+from opentic.numerics.stats.uncertainty import Contribution, combine
 
 # NIST/SEMATECH e-Handbook of Statistical Methods, 6.3.2.4 (EWMA control charts), worked example.
 EWMA_DATA = [52.0, 47.0, 53.0, 49.3, 50.1, 47.0, 51.0, 50.1, 51.2, 50.5,

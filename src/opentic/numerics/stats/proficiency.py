@@ -13,7 +13,7 @@ from enum import StrEnum
 import numpy as np
 from scipy import stats
 
-from opentic.quality.stats import robust
+from opentic.numerics.stats import robust
 
 
 class Consensus(StrEnum):

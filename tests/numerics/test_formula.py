@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from opentic.lims.formula import Formula, FormulaError, affected_by, calculate, calculation_order
+from opentic.numerics.formula import Formula, FormulaError, affected_by, calculate, calculation_order
 
 D = Decimal
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from opentic.lims.rounding import RoundingError, round_to_interval, round_to_places, round_to_significant
+from opentic.numerics.rounding import RoundingError, round_to_interval, round_to_places, round_to_significant
 
 D = Decimal
 

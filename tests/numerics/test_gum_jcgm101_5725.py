@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from opentic.quality.stats import charts, montecarlo, precision
-from opentic.quality.stats.uncertainty import output_covariance, propagate
+from opentic.numerics.stats import charts, montecarlo, precision
+from opentic.numerics.stats.uncertainty import output_covariance, propagate
 
 
 def printed(expected: float, computed: float, decimals: int) -> None:

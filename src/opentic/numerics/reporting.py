@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from .rounding import round_to_places
+from opentic.numerics.rounding import round_to_places
 
 
 class BelowLoq(StrEnum):

@@ -3,9 +3,9 @@ within half a unit of the last digit the standard prints."""
 
 import pytest
 
-from opentic.quality.stats import proficiency as pt
-from opentic.quality.stats import robust
-from tests.quality import iso13528_annex_e as annex
+from opentic.numerics.stats import proficiency as pt
+from opentic.numerics.stats import robust
+from tests.numerics import iso13528_annex_e as annex
 
 
 def printed(expected: float, computed: float, decimals: int) -> None:
