@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from opentic.numerics import plots
+
 from .models import Appeal, ItemResult, Participation, Round, Submission
 
 
