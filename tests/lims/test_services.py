@@ -196,7 +196,7 @@ def test_conformity_is_judged_and_stored_with_its_decision_rule(lab: Lab) -> Non
     simple = lab.received(lab.pb, specification="GB 2762-2022")
     pb = services.enter_result(lab.world.a_analyst, analysis(simple, "pb"), "0.19", uncertainty="0.03")
     assert pb.conformity == "pass"
-    assert pb.judged_against == "GB 2762-2022:铅 ≤ 0.2 mg/kg;简单接受规则(ILAC-G8:09/2019 4.2.1,w = 0);全数值比较"
+    assert pb.judged_against == "GB 2762-2022：铅 ≤ 0.2 mg/kg；简单接受规则（ILAC-G8:09/2019 4.2.1，w = 0）；全数值比较"
     guarded = lab.received(lab.pb, specification="GB 2762-2022", decision_rule="guarded")
     with pytest.raises(ValidationError, match="扩展不确定度"):
         services.enter_result(lab.world.a_analyst, analysis(guarded, "pb"), "0.19")

@@ -180,9 +180,9 @@ def import_results(actor: User, mapping: InstrumentMapping, filename: str, data:
     stamp = connection.ops.adapt_datetimefield_value(now)
     update_rows(Analysis, ["value", "uncertainty", "coverage_factor", "instrument_id", "method_version",
                            "entered_by_id", "entered_at", "state", "calculated", "conformity", "judged_against",
-                           "version"],
+                           "limit", "version"],
                 [(a.pk, a.value, a.uncertainty, a.coverage_factor, a.instrument_id, a.method_version,
-                  a.entered_by_id, stamp, a.state, a.calculated, a.conformity, a.judged_against, a.version + 1)
+                  a.entered_by_id, stamp, a.state, a.calculated, a.conformity, a.judged_against, a.limit, a.version + 1)
                  for a in changed.values()])
     summary.samples = _advance_samples([sample_by_id[i] for i in touched], by_sample, events)
     audit.record_many(actor=actor, institution_id=mapping.institution_id, events=[

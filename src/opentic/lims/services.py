@@ -40,6 +40,7 @@ from opentic.registry.models import (
 )
 
 from . import budget, lifecycle
+from .judgement import SEPARATOR, find_specification, object_chain
 from .models import (
     Analysis,
     AnalysisService,
@@ -146,20 +147,11 @@ def _next_lab_numbers(institution_id: int, year: int, count: int) -> list[str]:
     return [f"{year}-{n:06d}" for n in next_numbers(institution_id, year, count)]
 
 
-def _object_chain(test_object: TestObject) -> list[int]:
-    chain: list[int] = []
-    node: TestObject | None = test_object
-    while node is not None and len(chain) < 20:
-        chain.append(node.pk)
-        node = node.parent
-    return chain
-
-
 def accredited_services(institution_id: int, test_object: TestObject, services: Sequence[AnalysisService],
                         day: dt.date) -> set[int]:
     """Which of these services the institution's scope covers for this object (or a broader one) today."""
     covered = set(ScopeLine.objects.valid_on(day).filter(
-        institution_id=institution_id, test_object__in=_object_chain(test_object),
+        institution_id=institution_id, test_object__in=object_chain(test_object),
         parameter__in={s.parameter_id for s in services}, standard__in={s.standard_id for s in services},
     ).values_list("parameter_id", "standard_id"))
     return {s.pk for s in services if (s.parameter_id, s.standard_id) in covered}
@@ -181,7 +173,9 @@ def register_samples(actor: User, order: Order, samples: Sequence[dict[str, Any]
     analyses: list[Analysis] = []
     coverage: dict[tuple[int, tuple[int, ...]], set[int]] = {}  # a campaign repeats one object and one test list
     for number, data in zip(numbers, samples, strict=True):
-        data = dict(data)
+        # The order's judgement basis and decision rule, agreed in contract review, apply to its samples.
+        data = {"specification": SEPARATOR.join(order.judgement_basis), "decision_rule": order.decision_rule,
+                **data}
         services: list[AnalysisService] = list(data.pop("services", []))
         if not services:
             raise ValidationError(f"样品“{data.get('name', '')}”没有检测项目")
@@ -296,20 +290,11 @@ RULES = {
 SpecFinder = Callable[[Sample, int], "Specification | None"]
 
 
-def find_specification(sample: Sample, parameter_id: int) -> Specification | None:
-    """The sample's specification for a parameter; the limit set for the most specific object wins."""
-    chain = _object_chain(sample.test_object)
-    specs = {s.test_object_id: s for s in Specification.objects.filter(
-        institution_id=sample.institution_id, name=sample.specification, parameter_id=parameter_id,
-        test_object__in=chain).select_related("parameter")}
-    return next((specs[o] for o in chain if o in specs), None)
-
-
 def judge_analysis(analysis: Analysis, sample: Sample, find: SpecFinder = find_specification) -> None:
     """Set the analysis's conformity against the sample's specification, under the sample's decision rule.
 
     Compared on the full value (全数值比较法, GB/T 8170 4.3.1), not the rounded one."""
-    analysis.conformity = analysis.judged_against = ""
+    analysis.conformity = analysis.judged_against = analysis.limit = ""
     if not sample.specification or not analysis.value:
         return
     spec = find(sample, analysis.service.parameter_id)
@@ -328,8 +313,8 @@ def judge_analysis(analysis: Analysis, sample: Sample, find: SpecFinder = find_s
     limit = " ~ ".join(f"{v.normalize():f}" for v in (spec.lower, spec.upper) if v is not None)
     bound = "≤ " if spec.lower is None else ("≥ " if spec.upper is None else "")
     analysis.conformity = judgement.outcome.value
-    analysis.judged_against = (f"{spec.name}:{spec.parameter.name} {bound}{limit} {spec.unit};"
-                               f"{rule.description};全数值比较")
+    analysis.limit = f"{bound}{limit} {spec.unit}"
+    analysis.judged_against = f"{spec.name}：{spec.parameter.name} {analysis.limit}；{rule.description}；全数值比较"
 
 
 def gate_method(actor: User, service: AnalysisService, day: dt.date) -> None:
@@ -407,7 +392,7 @@ def _recalculate(actor: User, sample: Sample, changed_keyword: str) -> None:
     for analysis, before in changed:
         judge_analysis(analysis, sample)
         _bump(analysis, ["value", "uncertainty", "coverage_factor", "calculated", "state", "entered_by",
-                         "entered_at", "method_version", "conformity", "judged_against"])
+                         "entered_at", "method_version", "conformity", "judged_against", "limit"])
         audit.record(actor=actor, action="calculate", entity=analysis, institution_id=sample.institution_id,
                      changes={"value": [before, analysis.value], "because": changed_keyword})
 
@@ -449,7 +434,7 @@ def enter_result(actor: User, analysis: Analysis, value: str, *, instrument: Ins
     analysis.entered_by, analysis.entered_at, analysis.state = actor, timezone.now(), Analysis.State.ENTERED
     judge_analysis(analysis, sample)
     _bump(analysis, ["value", "uncertainty", "coverage_factor", "instrument", "method_version", "entered_by",
-                     "entered_at", "state", "conformity", "judged_against"])
+                     "entered_at", "state", "conformity", "judged_against", "limit"])
     audit.record(actor=actor, action="result", entity=analysis, institution_id=sample.institution_id,
                  changes={**audit.diff(before, {"value": analysis.value, "uncertainty": analysis.uncertainty,
                                                 "instrument": analysis.instrument_id}),
