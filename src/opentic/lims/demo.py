@@ -13,7 +13,7 @@ from opentic.core.models import User
 from opentic.registry.demo import DEMO_PASSWORD
 from opentic.registry.models import Instrument, ScopeLine
 
-from . import services
+from . import orders, services
 from .models import AnalysisService, ReferenceMaterial, Sample
 
 
@@ -54,8 +54,8 @@ def seed(seed: int = 2023) -> int:
             instrument.refresh_from_db()
         ReferenceMaterial.objects.create(institution=institution, name="质控样", lot=f"QC-{today:%Y}-01",
                                          certified_value="0.100", unit="mg/kg", expires_on=today + dt.timedelta(365))
-        client = services.create_client(admin, institution, "重庆市市场监督管理局", kind="government")
-        order = services.create_order(admin, client, f"JD-{today:%Y}-{n:03d}", today, kind="supervision",
+        client = orders.create_client(admin, institution, "重庆市市场监督管理局", kind="government")
+        order = orders.create_order(admin, client, f"JD-{today:%Y}-{n:03d}", today, kind="supervision",
                                       note="2026 年食品安全监督抽检")
         test_object = chosen[0].test_object
         samples = services.register_samples(admin, order, [{

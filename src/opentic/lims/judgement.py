@@ -13,12 +13,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from opentic.numerics.conformity import Outcome
 from opentic.registry.models import TestObject
 
 from .models import Analysis, Sample, Specification
 
 SEPARATOR = "；"  # the basis as stored on the sample: "GB 2762-2022；GB 2763-2021"
+# The single-item judgement as the pages say it (the report prints numerics.conformity.STATEMENTS).
+CONFORMITY_LABELS: dict[str, Any] = {Outcome.PASS: _("conforms"), Outcome.FAIL: _("does not conform"),
+                     Outcome.CONDITIONAL_PASS: _("conditionally conforms"),
+                     Outcome.CONDITIONAL_FAIL: _("conditionally does not conform")}
 
 
 def basis_names(sample: Sample) -> list[str]:

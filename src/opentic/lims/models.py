@@ -15,6 +15,11 @@ from opentic.registry.models import Institution, Instrument, Parameter, Standard
 
 from .lifecycle import SAMPLE_LABELS, SampleState
 
+# The decision rules of ILAC-G8 a client may agree to (numerics/conformity.py applies them).
+DECISION_RULES = [
+    ("simple", _("simple acceptance")), ("guarded", _("guarded acceptance, w = U")),
+    ("guarded_nonbinary", _("guarded acceptance, w = U, with conditional statements"))]
+
 
 class Client(models.Model):
     class Kind(models.TextChoices):
@@ -62,9 +67,7 @@ class Order(models.Model):
     # The product standards the results are judged against: names of specification sets ("GB 2762-2022");
     # empty means only results are reported, with no statement of conformity.
     judgement_basis = models.JSONField(_("judgement basis"), default=list, blank=True)
-    decision_rule = models.CharField(_("decision rule"), max_length=20, choices=[
-        ("simple", _("simple acceptance")), ("guarded", _("guarded acceptance, w = U")),
-        ("guarded_nonbinary", _("guarded acceptance, w = U, with conditional statements"))], default="simple")
+    decision_rule = models.CharField(_("decision rule"), max_length=20, choices=DECISION_RULES, default="simple")
     # Subcontracting only with the client's consent, named in the report (SAMR Order 39 art. 10).
     subcontracted = models.CharField(_("subcontracted items"), max_length=300, blank=True)
     subcontractor = models.CharField(_("subcontractor"), max_length=200, blank=True)
@@ -179,9 +182,7 @@ class Sample(models.Model):
     production_date = models.DateField(_("production date"), null=True, blank=True)
     # The product standard its results are judged against, and the decision rule agreed with the client.
     specification = models.CharField(_("specification"), max_length=100, blank=True)
-    decision_rule = models.CharField(_("decision rule"), max_length=20, choices=[
-        ("simple", _("simple acceptance")), ("guarded", _("guarded acceptance, w = U")),
-        ("guarded_nonbinary", _("guarded acceptance, w = U, with conditional statements"))], default="simple")
+    decision_rule = models.CharField(_("decision rule"), max_length=20, choices=DECISION_RULES, default="simple")
     version = models.PositiveIntegerField(default=1)  # optimistic locking
     created_at = models.DateTimeField(auto_now_add=True)
 

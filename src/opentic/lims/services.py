@@ -44,7 +44,6 @@ from .judgement import SEPARATOR, find_specification, object_chain
 from .models import (
     Analysis,
     AnalysisService,
-    Client,
     InstrumentMapping,
     LabNumberCounter,
     MethodAuthorization,
@@ -103,32 +102,6 @@ def _check_version(row: Sample | Analysis, expected: int | None) -> None:
 def _bump(row: Sample | Analysis, fields: list[str]) -> None:
     row.version += 1
     row.save(update_fields=[*fields, "version"])
-
-
-# ---------------------------------------------------------------- clients and orders
-
-
-@transaction.atomic
-def create_client(actor: User, institution: Institution, name: str, **fields: Any) -> Client:
-    require_member(actor, institution.pk)
-    client = Client(institution=institution, name=(name or "").strip(), **fields)
-    client.full_clean()
-    client.save()
-    audit.record(actor=actor, action="create", entity=client, institution_id=institution.pk,
-                 changes={"name": client.name, "kind": client.kind})
-    return client
-
-
-@transaction.atomic
-def create_order(actor: User, client: Client, number: str, received_on: dt.date, **fields: Any) -> Order:
-    require_member(actor, client.institution_id)
-    order = Order(institution_id=client.institution_id, client=client, number=(number or "").strip(),
-                  received_on=received_on, **fields)
-    order.full_clean()
-    order.save()
-    audit.record(actor=actor, action="create", entity=order, institution_id=client.institution_id,
-                 changes={"number": order.number, "client": client.name, "kind": order.kind})
-    return order
 
 
 # ---------------------------------------------------------------- samples

@@ -1,11 +1,15 @@
 from django.urls import path
 
-from opentic.lims import qc_views, views
+from opentic.lims import order_views, qc_views, views
 
 app_name = "lims"
 urlpatterns = [
     path("", views.sample_list, name="list"),
     path("register/", views.register, name="register"),
+    path("orders/", order_views.order_list, name="orders"),
+    path("orders/new/", order_views.order_new, name="order_new"),
+    path("orders/<int:pk>/", order_views.order, name="order"),
+    path("orders/<int:pk>/samples/", order_views.register_samples, name="order_register"),
     path("samples/<int:pk>/", views.sample, name="sample"),
     path("samples/<int:pk>/receive/", views.receive, name="receive"),
     path("samples/<int:pk>/analyses/<int:analysis_pk>/result/", views.result, name="result"),

@@ -30,6 +30,7 @@ from opentic.registry.models import Institution, Instrument, InstrumentStatus, P
 
 from . import budget, qc, services
 from .forms import AuthorizationForm, RegisterForm, SampleFilterForm, ServiceForm, SpecificationForm, UploadForm
+from .judgement import CONFORMITY_LABELS
 from .labels import label_pdf
 from .lifecycle import SAMPLE_LABELS, SampleState, results_allowed
 from .models import (
@@ -121,7 +122,7 @@ def _rows(sample: Sample, user: Any) -> list[dict[str, Any]]:
                 shown = formatted(to_decimal(a.value), Reporting(s.places, s.loq, s.lod, BelowLoq(s.below_loq)))
             except RoundingError:
                 shown = a.value
-        rows.append({"a": a, "shown": shown,
+        rows.append({"a": a, "shown": shown, "conformity": CONFORMITY_LABELS.get(a.conformity, ""),
                      "editable": enters and a.state in ("pending", "entered") and not s.formula
                      and results_allowed(sample.state),
                      "verifiable": a.state == "entered" and a.entered_by_id != user.pk})
