@@ -130,11 +130,15 @@ def test_qc_pages_release_record_and_chart(lab: Lab) -> None:
 
 
 @pytest.mark.django_db
-def test_results_on_a_worksheet_without_rejection_are_verified_as_usual(lab: Lab) -> None:
-    # the hold is a rejection's, not the worksheet's: a worksheet that never failed QC holds nothing
+def test_results_wait_for_the_release_of_their_worksheet(lab: Lab) -> None:
+    # issue 11: results of a worksheet that was never released were verified and reported
     rm = control_material(lab)
     sheet = run(lab, rm, "0.070")
     analysis = Analysis.objects.get(positions__worksheet=sheet, positions__kind="sample")
+    with pytest.raises(ValidationError, match="尚未放行"):
+        verify_result(lab.world.a_reviewer, analysis, PASSWORD)
+    qc.set_control_target(lab.world.a_admin, lab.pb, rm, "0.071", "0.002")
+    assert qc.release_worksheet(lab.world.a_reviewer, sheet).released
     assert verify_result(lab.world.a_reviewer, analysis, PASSWORD).state == "verified"
 
 

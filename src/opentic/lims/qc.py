@@ -19,6 +19,7 @@ from opentic.core.models import Role, User
 from opentic.numerics.rounding import RoundingError, to_decimal
 from opentic.numerics.stats.charts import Violation, westgard
 
+from . import qc_policy
 from .models import AnalysisService, ControlTarget, Position, QCRejection, ReferenceMaterial, Worksheet
 from .services import require_member
 
@@ -131,6 +132,7 @@ def release_worksheet(actor: User, sheet: Worksheet) -> Release:
                  or (p.kind in (Position.Kind.BLANK, Position.Kind.DUPLICATE) and not p.value.strip())]
         if empty:
             raise ValidationError(f"第 {'、'.join(map(str, empty))} 位还没有结果,不能放行")
+        qc_policy.check_release(sheet)
         judgement = judge(sheet)
         warnings = tuple(f"{v.rule}" for v in judgement.violations if not v.reject)
         rejected = [{"rule": v.rule, "scope": v.scope} for v in judgement.violations if v.reject]

@@ -39,7 +39,7 @@ from opentic.registry.models import (
     TestObject,
 )
 
-from . import budget, lifecycle
+from . import budget, lifecycle, qc_policy
 from .judgement import SEPARATOR, find_specification, object_chain
 from .models import (
     Analysis,
@@ -473,7 +473,7 @@ def signed_content(analysis: Analysis, meaning: str, signer: User, at: dt.dateti
 @transaction.atomic
 def verify_result(actor: User, analysis: Analysis, password: str, expected_version: int | None = None) -> Analysis:
     """The second person's check, signed electronically: password re-entered, meaning 'verified'."""
-    analysis = Analysis.objects.select_for_update().select_related("sample").get(pk=analysis.pk)
+    analysis = Analysis.objects.select_for_update().select_related("sample", "service").get(pk=analysis.pk)
     require_member(actor, analysis.sample.institution_id, Role.REVIEWER)
     _check_version(analysis, expected_version)
     if not actor.check_password(password or ""):
@@ -485,6 +485,7 @@ def verify_result(actor: User, analysis: Analysis, password: str, expected_versi
     if QCRejection.objects.filter(resolved_at__isnull=True, worksheet__positions__kind=Position.Kind.SAMPLE,
                                   worksheet__positions__analysis_id=analysis.pk).exists():
         raise ValidationError("该结果所在的工作单质控失控(Westgard 拒绝规则),记录纠正措施之前不能审核")
+    qc_policy.check_verifiable(analysis)
     now = timezone.now()
     analysis.signature = signed_content(analysis, "verified", actor, now)
     analysis.state, analysis.verified_by, analysis.verified_at = Analysis.State.VERIFIED, actor, now

@@ -28,7 +28,7 @@ from opentic.numerics.rounding import RoundingError, to_decimal
 from opentic.registry.importing import ImportRejected
 from opentic.registry.models import Institution, Instrument, InstrumentStatus, Parameter, ScopeLine, TestObject
 
-from . import budget, qc, services
+from . import budget, qc, qc_policy, services
 from .forms import AuthorizationForm, RegisterForm, SampleFilterForm, ServiceForm, SpecificationForm, UploadForm
 from .judgement import CONFORMITY_LABELS
 from .labels import label_pdf
@@ -281,7 +281,9 @@ def worksheet(request: HttpRequest, pk: int) -> HttpResponse:
     z = {p.slot: p.z for p in judgement.points} if judgement else {}
     return render(request, "lims/worksheet.html", {
         "sheet": sheet, "grid": _grid_html(_grid_rows(sheet, positions, z), sheet.service.unit),
-        "judgement": judgement, "qc_error": qc_error, "rejection": sheet.rejections.first()})
+        "judgement": judgement, "qc_error": qc_error, "rejection": sheet.rejections.first(),
+        "qc_missing": qc_policy.missing(sheet) if sheet.state == Worksheet.State.OPEN else [],
+        "has_controls": any(p.kind == Position.Kind.CONTROL for p in positions)})
 
 
 @dataclass(frozen=True)
