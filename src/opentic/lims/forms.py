@@ -78,3 +78,19 @@ class SpecificationForm(forms.Form):
     upper = forms.DecimalField(label=_("upper limit"), required=False)
     unit = forms.CharField(label=_("unit"), max_length=20)
     reason = forms.CharField(label=_("reason for the change"), max_length=300, required=False)
+
+
+class ResultForm(forms.Form):
+    """One result typed on the sample page; the number itself is checked by the service (GB/T 8170 parsing)."""
+
+    value = forms.CharField(max_length=40, required=False)
+    uncertainty = forms.CharField(max_length=40, required=False)
+    instrument = forms.IntegerField(required=False, min_value=1)
+    reason = forms.CharField(max_length=300, required=False)
+    version = forms.IntegerField(required=False, min_value=0)
+
+
+def form_messages(form: forms.Form) -> list[str]:
+    """A bound form's errors as sentences naming their field."""
+    return [f"{form.fields[name].label or name}：{error}" if name in form.fields else str(error)
+            for name, errors in form.errors.items() for error in errors]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from opentic.registry.codes import CodeError, normalize_credit_code
+from opentic.registry.models import Instrument
 
 from .models import DECISION_RULES, AnalysisService, Client, Order
 
@@ -87,19 +89,25 @@ SampleRows = forms.formset_factory(SampleRowForm, extra=0, min_num=1, max_num=50
 
 
 if TYPE_CHECKING:
-    _Choices = forms.ModelMultipleChoiceField[AnalysisService]
+    _Choices = forms.ModelMultipleChoiceField[Any]
 else:  # the stubs make the field generic; Django's class is not subscriptable at run time
     _Choices = forms.ModelMultipleChoiceField
 
 
-class ServiceChoices(_Choices):
-    def label_from_instance(self, obj: AnalysisService) -> str:
-        return f"{obj.parameter.name}（{obj.standard.full_code}）"
+class Choices(_Choices):
+    """Checkboxes of model rows, each labelled by a function of the row."""
+
+    def __init__(self, label_of: Callable[[Any], str], **kwargs: Any) -> None:
+        self.label_of = label_of
+        super().__init__(**kwargs)
+
+    def label_from_instance(self, obj: Any) -> str:
+        return self.label_of(obj)
 
 
 class TestsForm(forms.Form):
-    services = ServiceChoices(label=_("tests"), queryset=AnalysisService.objects.none(),
-                                              widget=forms.CheckboxSelectMultiple)
+    services = Choices(lambda s: f"{s.parameter.name}（{s.standard.full_code}）", label=_("tests"),
+                       queryset=AnalysisService.objects.none(), widget=forms.CheckboxSelectMultiple)
     allow_non_accredited = forms.BooleanField(label=_("allow tests outside the accredited scope (marked so)"),
                                               required=False)
 
@@ -109,3 +117,32 @@ class TestsForm(forms.Form):
         assert isinstance(services, forms.ModelMultipleChoiceField)
         services.queryset = AnalysisService.objects.filter(institution_id=institution_id).select_related(
             "parameter", "standard").order_by("parameter__name", "id")
+
+
+class MethodRulesForm(forms.Form):
+    """A method's QC policy, plausible range, formula inputs and instruments."""
+
+    qc_batch_size = forms.IntegerField(label=_("QC batch size (samples)"), min_value=1, max_value=1000,
+                                       required=False)
+    qc_blanks = forms.IntegerField(label=_("blanks per batch"), min_value=0, max_value=10, initial=0)
+    qc_controls = forms.IntegerField(label=_("controls per batch"), min_value=0, max_value=10, initial=0)
+    qc_duplicates = forms.IntegerField(label=_("duplicates per batch"), min_value=0, max_value=10, initial=0)
+    plausible_min = forms.DecimalField(label=_("plausible minimum"), required=False, max_digits=20,
+                                       decimal_places=10, help_text=_("blank: no lower bound (e.g. negative "
+                                                                      "values allowed)"))
+    plausible_max = forms.DecimalField(label=_("plausible maximum"), required=False, max_digits=20,
+                                       decimal_places=10)
+    out_of_range = forms.ChoiceField(label=_("outside the plausible range"),
+                                     choices=[("refuse", _("refuse the value")), ("flag", _("accept with a remark"))])
+    inputs = forms.CharField(label=_("formula inputs: one per line, keyword, label, unit"), required=False,
+                             widget=forms.Textarea(attrs={"rows": 3, "cols": 40, "placeholder": "m, 称样量, g"}),
+                             max_length=2000)
+    instruments = Choices(lambda i: f"{i.asset_number} {i.name}", label=_("instruments"),
+                          queryset=Instrument.objects.none(), required=False, widget=forms.CheckboxSelectMultiple)
+    reason = forms.CharField(label=_("reason for the change"), max_length=300, required=False)
+
+    def __init__(self, institution_id: int, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["instruments"]
+        assert isinstance(field, forms.ModelMultipleChoiceField)
+        field.queryset = Instrument.objects.filter(institution_id=institution_id).order_by("asset_number")

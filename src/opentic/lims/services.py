@@ -300,6 +300,28 @@ def gate_method(actor: User, service: AnalysisService, day: dt.date) -> None:
         raise PermissionDenied(f"{actor.get_username()} 未获授权使用方法 {service.standard}")
 
 
+def plausibility(service: AnalysisService, value: Decimal) -> str:
+    """Why a value is outside the method's plausible range (empty when it is inside): a negative lead content
+    is refused unless the method allows negative values."""
+    low, high = service.plausible_min, service.plausible_max
+    if (low is None or value >= low) and (high is None or value <= high):
+        return ""
+    bounds = f"{'' if low is None else f'{low.normalize():f}'} ~ {'' if high is None else f'{high.normalize():f}'}"
+    return f"结果 {value} 超出方法 {service} 的合理范围（{bounds.strip()} {service.unit}）"
+
+
+def gate_value(service: AnalysisService, value: Decimal, remark: str) -> str:
+    """Refuse a value outside the plausible range, or accept it with the analyst's remark, as the method says."""
+    problem = plausibility(service, value)
+    if not problem:
+        return ""
+    if service.out_of_range == "flag":
+        if not remark.strip():
+            raise ValidationError({"reason": f"{problem}：请在备注中说明（如复核过的原因）后再保存"})
+        return remark.strip()
+    raise ValidationError({"value": f"{problem}，不能录入"})
+
+
 def gate_instrument(instrument: Instrument | None, institution_id: int, day: dt.date) -> None:
     if instrument is None:
         return
@@ -340,13 +362,17 @@ def apply_calculations(actor: User, analyses: Sequence[Analysis], now: dt.dateti
                                   to_decimal(a.coverage_factor) if a.coverage_factor else Decimal(2))
               for a in analyses if a.service.keyword in entered and a.uncertainty}
     parsed = {k: parse_formula(a.service.formula) for k, a in formulas.items()}
-    results = calculate(parsed, entered)
+    # Each formula's own inputs (mass, volume, dilution…) as the analyst typed them for this sample.
+    local = {k: {name: to_decimal(v) for name, v in a.inputs.items() if v} for k, a in formulas.items()}
+    results = calculate(parsed, entered, local)
     changed = []
     for keyword, value in results.items():
         analysis = formulas[keyword]
         new = "" if value is None else str(value)
         if new == analysis.value or analysis.state == Analysis.State.VERIFIED:
             continue
+        if value is not None and plausibility(analysis.service, value):
+            raise FormulaError(plausibility(analysis.service, value))
         changed.append((analysis, analysis.value))
         found = budget.calculated_uncertainty(parsed[keyword], with_u) if value is not None else None
         analysis.uncertainty, analysis.coverage_factor = (str(found[0]), str(found[1])) if found else ("", "")
@@ -393,6 +419,7 @@ def enter_result(actor: User, analysis: Analysis, value: str, *, instrument: Ins
                 to_decimal(extra.strip())
     except RoundingError as exc:
         raise ValidationError({"value": f"“{value}”不是数值(小数点用“.”,不用千位分隔符)"}) from exc
+    remark = gate_value(analysis.service, number, reason)
     if analysis.value and not reason.strip():
         raise ValidationError({"reason": "修改已录入的结果必须说明理由"})
     today = timezone.localdate()
@@ -405,14 +432,65 @@ def enter_result(actor: User, analysis: Analysis, value: str, *, instrument: Ins
         coverage_factor.strip()
     analysis.instrument, analysis.method_version = instrument, analysis.service.version
     analysis.entered_by, analysis.entered_at, analysis.state = actor, timezone.now(), Analysis.State.ENTERED
+    analysis.remark = remark
     judge_analysis(analysis, sample)
     _bump(analysis, ["value", "uncertainty", "coverage_factor", "instrument", "method_version", "entered_by",
-                     "entered_at", "state", "conformity", "judged_against", "limit"])
+                     "entered_at", "state", "conformity", "judged_against", "limit", "remark"])
     audit.record(actor=actor, action="result", entity=analysis, institution_id=sample.institution_id,
                  changes={**audit.diff(before, {"value": analysis.value, "uncertainty": analysis.uncertainty,
                                                 "instrument": analysis.instrument_id}),
                           "conformity": analysis.conformity, "judged_against": analysis.judged_against},
                  reason=reason)
+    _recalculate(actor, sample, analysis.service.keyword)
+    _progress(actor, sample)
+    analysis.refresh_from_db()
+    return analysis
+
+
+@refusals_logged
+@transaction.atomic
+def enter_inputs(actor: User, analysis: Analysis, values: dict[str, str], reason: str = "") -> Analysis:
+    """The inputs a calculated analysis asks for (称样量 m, 定容体积 V, 稀释倍数 f…), each a positive number in
+    the unit the method names; the result is recalculated from them."""
+    analysis = Analysis.objects.select_for_update().select_related("sample", "service").get(pk=analysis.pk)
+    sample = analysis.sample
+    require_member(actor, sample.institution_id, Role.ANALYST)
+    if not lifecycle.results_allowed(sample.state):
+        raise ValidationError(f"样品 {sample} 当前状态不能录入")
+    if analysis.state in (Analysis.State.VERIFIED, Analysis.State.RETRACTED):
+        raise ValidationError("已审核或已退回复测的结果不能修改")
+    declared = {i["keyword"]: i for i in analysis.service.inputs}
+    errors: dict[str, str] = {}
+    clean: dict[str, str] = dict(analysis.inputs)
+    for keyword, raw in values.items():
+        spec = declared.get(keyword)
+        if spec is None:
+            errors[keyword] = f"方法 {analysis.service} 没有输入项 {keyword}"
+            continue
+        raw = (raw or "").strip()
+        if not raw:
+            clean.pop(keyword, None)
+            continue
+        try:
+            number = to_decimal(raw)
+        except RoundingError:
+            errors[keyword] = f"{spec['label']}（{keyword}）：“{raw}”不是数值"
+            continue
+        if number <= 0:
+            errors[keyword] = f"{spec['label']}（{keyword}）必须大于零（单位 {spec['unit']}）"
+            continue
+        clean[keyword] = str(number)
+    if errors:
+        raise ValidationError(errors)
+    if clean == analysis.inputs:
+        return analysis
+    if any(analysis.inputs.get(k) for k in clean) and analysis.value and not reason.strip():
+        raise ValidationError({"reason": "修改已录入的输入项必须说明理由"})
+    before = dict(analysis.inputs)
+    analysis.inputs = clean
+    _bump(analysis, ["inputs"])
+    audit.record(actor=actor, action="inputs", entity=analysis, institution_id=sample.institution_id,
+                 changes={"inputs": [before, clean]}, reason=reason)
     _recalculate(actor, sample, analysis.service.keyword)
     _progress(actor, sample)
     analysis.refresh_from_db()

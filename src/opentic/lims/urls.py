@@ -1,6 +1,6 @@
 from django.urls import path
 
-from opentic.lims import order_views, qc_views, views
+from opentic.lims import method_views, order_views, qc_views, views
 
 app_name = "lims"
 urlpatterns = [
@@ -19,6 +19,7 @@ urlpatterns = [
     path("samples/<int:pk>/label.pdf", views.labels, name="label"),
     path("worksheets/", views.worksheets, name="worksheets"),
     path("setup/", views.setup, name="setup"),
+    path("setup/methods/<int:pk>/", method_views.method_rules, name="method_rules"),
     path("instrument-files/", views.instrument_files, name="instrument_files"),
     path("worksheets/<int:pk>/", views.worksheet, name="worksheet"),
     path("worksheets/<int:pk>/release/", qc_views.release, name="worksheet_release"),

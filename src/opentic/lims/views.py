@@ -29,7 +29,17 @@ from opentic.registry.importing import ImportRejected
 from opentic.registry.models import Institution, Instrument, InstrumentStatus, Parameter, ScopeLine, TestObject
 
 from . import budget, qc, qc_policy, services
-from .forms import AuthorizationForm, RegisterForm, SampleFilterForm, ServiceForm, SpecificationForm, UploadForm
+from .benches import bench_instruments
+from .forms import (
+    AuthorizationForm,
+    RegisterForm,
+    ResultForm,
+    SampleFilterForm,
+    ServiceForm,
+    SpecificationForm,
+    UploadForm,
+    form_messages,
+)
 from .judgement import CONFORMITY_LABELS
 from .labels import label_pdf
 from .lifecycle import SAMPLE_LABELS, SampleState, results_allowed
@@ -110,8 +120,31 @@ def register(request: HttpRequest) -> HttpResponse:
                                                   "headers": HEADERS}, status=status)
 
 
-def _rows(sample: Sample, user: Any) -> list[dict[str, Any]]:
+TYPED = "lims-typed"  # what a refused save had typed, shown again on the page it came from
+
+
+def _keep_typed(request: HttpRequest, key: str, values: dict[str, str]) -> None:
+    request.session[TYPED] = {"key": key, "values": values}
+
+
+def _typed(request: HttpRequest, key: str) -> dict[str, str]:
+    kept = request.session.pop(TYPED, None)
+    return dict(kept["values"]) if kept and kept.get("key") == key else {}
+
+
+def _why_not_verifiable(a: Analysis, user: Any) -> str:
+    if a.state != "entered":
+        return ""
+    if a.entered_by_id == user.pk:
+        return _("entered by you: a second person verifies it")
+    if not user.has_role(Role.REVIEWER):
+        return _("only a reviewer verifies results")
+    return ""
+
+
+def _rows(sample: Sample, user: Any, typed: dict[str, str] | None = None) -> list[dict[str, Any]]:
     enters = user.has_role(Role.ANALYST, Role.INSTITUTION_ADMIN)
+    typed = typed or {}
     rows = []
     for a in sample.analyses.select_related("service__parameter", "service__standard", "entered_by", "verified_by",
                                             "instrument").order_by("id"):
@@ -125,17 +158,23 @@ def _rows(sample: Sample, user: Any) -> list[dict[str, Any]]:
         rows.append({"a": a, "shown": shown, "conformity": CONFORMITY_LABELS.get(a.conformity, ""),
                      "editable": enters and a.state in ("pending", "entered") and not s.formula
                      and results_allowed(sample.state),
-                     "verifiable": a.state == "entered" and a.entered_by_id != user.pk})
+                     "editable_inputs": enters and a.state in ("pending", "entered") and results_allowed(sample.state),
+                     "verifiable": a.state == "entered" and not _why_not_verifiable(a, user),
+                     "why_not": _why_not_verifiable(a, user),
+                     "typed": {k.split(":", 1)[1]: v for k, v in typed.items() if k.startswith(f"{a.pk}:")},
+                     "inputs": [{**i, "value": typed.get(f"{a.pk}:in-{i['keyword']}", a.inputs.get(i["keyword"], ""))}
+                                for i in s.inputs]})
     return rows
 
 
 @login_required
 def sample(request: HttpRequest, pk: int) -> HttpResponse:
     s = _sample(request, pk)
-    instruments = Instrument.objects.filter(institution_id=s.institution_id, status=InstrumentStatus.IN_SERVICE,
-                                            calibration_due__gte=timezone.localdate()).order_by("name")
+    rows = _rows(s, request.user, _typed(request, f"sample-{s.pk}"))
+    for row in rows:
+        row["instruments"] = bench_instruments(row["a"].service)
     return render(request, "lims/sample.html", {
-        "sample": s, "rows": _rows(s, request.user), "instruments": instruments,
+        "sample": s, "rows": rows,
         "state_label": SAMPLE_LABELS[SampleState(s.state)],
         "can_receive": s.state == SampleState.REGISTERED,
         # Reports build on the LIMS, not the other way round: looked up by name, not imported.
@@ -167,15 +206,26 @@ def receive(request: HttpRequest, pk: int) -> HttpResponse:
 def result(request: HttpRequest, pk: int, analysis_pk: int) -> HttpResponse:
     s = _sample(request, pk)
     analysis = get_object_or_404(Analysis, pk=analysis_pk, sample=s)
-    instrument = None
-    if request.POST.get("instrument"):
-        instrument = Instrument.objects.filter(pk=request.POST["instrument"], institution_id=s.institution_id).first()
+    form = ResultForm(request.POST)
     try:
-        services.enter_result(request.user, analysis, request.POST.get("value", ""), instrument=instrument,  # type: ignore[arg-type]
-                              uncertainty=request.POST.get("uncertainty", ""), reason=request.POST.get("reason", ""),
-                              expected_version=int(request.POST.get("version") or 0) or None)
+        if not form.is_valid():
+            raise ValidationError(form_messages(form))
+        d = form.cleaned_data
+        instrument = None
+        if d["instrument"]:
+            instrument = get_object_or_404(Instrument, pk=d["instrument"], institution_id=s.institution_id)
+        inputs = {k.removeprefix("in-"): v for k, v in request.POST.items() if k.startswith("in-")}
+        if inputs:
+            services.enter_inputs(request.user, analysis, inputs, reason=d["reason"])  # type: ignore[arg-type]
+        if not analysis.service.formula:
+            services.enter_result(request.user, analysis, d["value"], instrument=instrument,  # type: ignore[arg-type]
+                                  uncertainty=d["uncertainty"], reason=d["reason"],
+                                  expected_version=d["version"] or None)
     except (ValidationError, PermissionDenied) as exc:
         refused(request, exc)
+        _keep_typed(request, f"sample-{s.pk}", {f"{analysis.pk}:{k}": str(v) for k, v in request.POST.items()
+                                                 if k in ("value", "uncertainty", "reason", "instrument")
+                                                 or k.startswith("in-")})
     return redirect("lims:sample", pk=s.pk)
 
 
@@ -186,7 +236,9 @@ def verify(request: HttpRequest, pk: int) -> HttpResponse:
     s = _sample(request, pk)
     chosen = Analysis.objects.filter(sample=s, pk__in=request.POST.getlist("analysis"))
     if not chosen:
-        messages.error(request, _("Choose the results to verify."))
+        blocked = [f"{a.service.parameter.name}：{why}" for a in s.analyses.select_related("service__parameter")
+                   if (why := _why_not_verifiable(a, request.user))]
+        messages.error(request, "；".join(blocked) if blocked else _("Choose the results to verify."))
     for analysis in chosen:
         try:
             services.verify_result(request.user, analysis, request.POST.get("password", ""))  # type: ignore[arg-type]
