@@ -20,7 +20,7 @@ from tests.lims.fixtures import Lab
 @pytest.mark.django_db
 def test_a_negative_lead_content_is_refused_and_a_flagged_one_needs_a_remark(lab: Lab) -> None:
     analysis = lab.received(lab.pb).analyses.get()
-    with pytest.raises(ValidationError, match="超出方法.*合理范围"):
+    with pytest.raises(ValidationError, match=r"超出方法.*合理范围"):
         services.enter_result(lab.world.a_analyst, analysis, "-0.01", instrument=lab.icp)
     assert Analysis.objects.get(pk=analysis.pk).value == ""
     save_method_rules(lab.world.a_admin, lab.pb, Policy(plausible_min=Decimal(0), plausible_max=Decimal(5),
