@@ -59,7 +59,7 @@ ROOT_URLCONF = "opentic.urls"
 WSGI_APPLICATION = "opentic.wsgi.application"
 AUTH_USER_MODEL = "core.User"
 LOGIN_URL = "core:login"
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "core:start"  # each role lands on its work
 LOGOUT_REDIRECT_URL = "core:home"
 
 TEMPLATES = [

@@ -25,6 +25,7 @@ from . import orders, services
 from .lifecycle import SAMPLE_LABELS, SampleState
 from .models import Order, Sample
 from .order_forms import ClientForm, ObjectForm, OrderForm, SampleRows, TestsForm
+from .worklists import worklist
 
 
 def _user(request: HttpRequest) -> User:
@@ -141,3 +142,9 @@ def register_samples(request: HttpRequest, pk: int) -> HttpResponse:
         except (ValidationError, PermissionDenied) as exc:
             errors += exc.messages if isinstance(exc, ValidationError) else [str(exc)]
     return render(request, "lims/order.html", _page(request, o, registration, errors), status=422)
+
+
+@login_required
+def work(request: HttpRequest) -> HttpResponse:
+    """Where the lab's staff land after signing in: their own work, by role."""
+    return render(request, "lims/work.html", {"w": worklist(_user(request), lab_of(request.user))})

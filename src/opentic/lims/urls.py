@@ -6,6 +6,7 @@ app_name = "lims"
 urlpatterns = [
     path("", views.sample_list, name="list"),
     path("register/", views.register, name="register"),
+    path("work/", order_views.work, name="work"),
     path("orders/", order_views.order_list, name="orders"),
     path("orders/new/", order_views.order_new, name="order_new"),
     path("orders/<int:pk>/", order_views.order, name="order"),

@@ -390,7 +390,8 @@ def labels(request: HttpRequest, pk: int) -> HttpResponse:
     """The sample's label, or with ?order=1 the labels of every sample of its order."""
     s = _sample(request, pk)
     samples = Sample.objects.filter(order=s.order).order_by("lab_number") if request.GET.get("order") else [s]
-    data = label_pdf([(x.lab_number, s.order.number, f"{x.created_at:%Y-%m-%d}") for x in samples])
+    # The local (Chongqing) date of registration, not the UTC one.
+    data = label_pdf([(x.lab_number, s.order.number, f"{timezone.localtime(x.created_at):%Y-%m-%d}") for x in samples])
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="labels-{s.lab_number}.pdf"'
     return response
