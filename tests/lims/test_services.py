@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from opentic.core.models import AuditEvent, Role
 from opentic.lims import services
-from opentic.lims.models import Analysis, MethodAuthorization, Sample
+from opentic.lims.models import Analysis, MethodAuthorization, Sample, Worksheet
 from opentic.registry.models import InstrumentStatus, Standard, StandardStatus
 from tests.conftest import PASSWORD, make_user
 from tests.lims.fixtures import Lab
@@ -151,6 +151,10 @@ def test_a_result_edited_directly_in_the_database_is_caught(lab: Lab) -> None:
     services.enter_result(lab.world.a_analyst, analysis(sample, "pb"), "0.31")
     services.verify_result(lab.world.a_reviewer, analysis(sample, "pb"), PASSWORD)
     assert results_match_trail() == []
+    # The demo day reaches a judgement: limits from GB 2762-2022, a released worksheet with QC, conformity.
+    verified = Analysis.objects.filter(state="verified")
+    assert verified.exists() and all(a.conformity in ("pass", "fail") and a.limit for a in verified)
+    assert Worksheet.objects.filter(state="released").count() == 2
     with connection.cursor() as cursor:
         cursor.execute("UPDATE lims_analysis SET value = %s WHERE id = %s", ["0.031", analysis(sample, "pb").pk])
     problems = results_match_trail()
