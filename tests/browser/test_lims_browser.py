@@ -46,6 +46,7 @@ def test_a_sample_walks_from_registration_to_verified(lab: Lab, live_server: obj
     page.locator("#grid tr[data-kind=duplicate] input").fill("0.0431")
     page.click("#grid button[type=submit]")
     expect(page.locator(".messages")).to_contain_text("3")
+    worksheet_url = page.url
     # Cadmium straight on the sample's own grid: Enter saves it.
     page.goto(sample_url)
     expect(page.locator("#state")).to_have_attribute("data-state", "in_testing")
@@ -60,6 +61,15 @@ def test_a_sample_walks_from_registration_to_verified(lab: Lab, live_server: obj
     page.fill("#verify input[name=password]", "wrong")
     page.click("#verify button[type=submit]")
     expect(page.locator(".messages")).to_contain_text("密码不正确")
+    page.fill("#verify input[name=password]", PASSWORD)
+    page.click("#verify button[type=submit]")
+    # Not before the worksheet is released: the refusal says so, in red.
+    expect(page.locator(".messages li.error")).to_contain_text("尚未放行")
+    page.goto(worksheet_url)
+    expect(page.locator("#no-controls")).to_be_visible()
+    page.click("#release")
+    expect(page.locator(".messages")).to_contain_text("已放行")
+    page.goto(sample_url)
     page.fill("#verify input[name=password]", PASSWORD)
     page.click("#verify button[type=submit]")
     expect(page.locator("#state")).to_have_attribute("data-state", "verified")
