@@ -35,8 +35,10 @@ def test_a_sample_walks_from_registration_to_verified(lab: Lab, live_server: obj
     # The analyst runs lead on a worksheet with a blank and a duplicate, typing down the grid.
     sign_in(page, live_server, "a-analyst")
     page.goto(f"{live_server}/lims/worksheets/")
-    page.select_option("#new-worksheet select[name=service]", str(lab.pb.pk))
+    page.select_option("#choose-method select[name=service]", str(lab.pb.pk))
+    page.click("#choose-method button[type=submit]")
     page.fill("#new-worksheet input[name=blanks]", "1")
+    page.check("#new-worksheet input[name=duplicate]")
     page.click("#new-worksheet button[type=submit]")
     expect(page.locator("#grid tbody tr")).to_have_count(3)
     expect(page.locator("#grid tr[data-kind=blank]")).to_have_count(1)

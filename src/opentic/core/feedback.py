@@ -36,3 +36,16 @@ def form_errors(form: Any, exc: Exception) -> list[str]:
             if name in form.fields:
                 form.add_error(name, errors)
     return list(exc.messages)
+
+
+TYPED = "opentic-typed"  # what a refused save had typed, shown again on the page it came from
+
+
+def keep_typed(request: HttpRequest, key: str, values: dict[str, str]) -> None:
+    """Keep the values of a refused POST for the page it redirects to (POST, redirect, GET)."""
+    request.session[TYPED] = {"key": key, "values": values}
+
+
+def kept_typed(request: HttpRequest, key: str) -> dict[str, str]:
+    kept = request.session.pop(TYPED, None)
+    return dict(kept["values"]) if kept and kept.get("key") == key else {}

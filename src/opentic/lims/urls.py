@@ -1,6 +1,6 @@
 from django.urls import path
 
-from opentic.lims import method_views, order_views, qc_views, views
+from opentic.lims import method_views, order_views, qc_views, views, worksheet_views
 
 app_name = "lims"
 urlpatterns = [
@@ -18,11 +18,11 @@ urlpatterns = [
     path("samples/<int:pk>/verify/", views.verify, name="verify"),
     path("samples/<int:pk>/history/", views.history, name="history"),
     path("samples/<int:pk>/label.pdf", views.labels, name="label"),
-    path("worksheets/", views.worksheets, name="worksheets"),
+    path("worksheets/", worksheet_views.worksheets, name="worksheets"),
     path("setup/", views.setup, name="setup"),
     path("setup/methods/<int:pk>/", method_views.method_rules, name="method_rules"),
     path("instrument-files/", views.instrument_files, name="instrument_files"),
-    path("worksheets/<int:pk>/", views.worksheet, name="worksheet"),
+    path("worksheets/<int:pk>/", worksheet_views.worksheet, name="worksheet"),
     path("worksheets/<int:pk>/release/", qc_views.release, name="worksheet_release"),
     path("qc/rejections/<int:pk>/corrective-action/", qc_views.corrective_action, name="corrective_action"),
     path("qc/", qc_views.charts, name="qc_charts"),

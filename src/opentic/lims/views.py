@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
@@ -14,21 +13,19 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.html import format_html_join
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from opentic.core import audit
-from opentic.core.feedback import refused
+from opentic.core.feedback import keep_typed, kept_typed, refused
 from opentic.core.models import AuditEvent, Role, User
 from opentic.core.permissions import lab_of
 from opentic.numerics.reporting import BelowLoq, Reporting, formatted
 from opentic.numerics.rounding import RoundingError, to_decimal
 from opentic.registry.importing import ImportRejected
-from opentic.registry.models import Institution, Instrument, InstrumentStatus, Parameter, ScopeLine, TestObject
+from opentic.registry.models import Institution, Instrument, Parameter, ScopeLine, TestObject
 
-from . import budget, qc, qc_policy, services
+from . import budget, services
 from .benches import bench_instruments
 from .forms import (
     AuthorizationForm,
@@ -48,15 +45,11 @@ from .models import (
     AnalysisService,
     InstrumentMapping,
     MethodAuthorization,
-    Position,
-    ReferenceMaterial,
     Sample,
     Specification,
-    Worksheet,
 )
 from .results_import import import_results
 from .sheets import HEADERS, import_samples
-from .worksheets import QC, create_worksheet, enter_worksheet_results
 
 
 def _institution_id(request: HttpRequest) -> int:
@@ -120,18 +113,6 @@ def register(request: HttpRequest) -> HttpResponse:
                                                   "headers": HEADERS}, status=status)
 
 
-TYPED = "lims-typed"  # what a refused save had typed, shown again on the page it came from
-
-
-def _keep_typed(request: HttpRequest, key: str, values: dict[str, str]) -> None:
-    request.session[TYPED] = {"key": key, "values": values}
-
-
-def _typed(request: HttpRequest, key: str) -> dict[str, str]:
-    kept = request.session.pop(TYPED, None)
-    return dict(kept["values"]) if kept and kept.get("key") == key else {}
-
-
 def _why_not_verifiable(a: Analysis, user: Any) -> str:
     if a.state != "entered":
         return ""
@@ -170,7 +151,7 @@ def _rows(sample: Sample, user: Any, typed: dict[str, str] | None = None) -> lis
 @login_required
 def sample(request: HttpRequest, pk: int) -> HttpResponse:
     s = _sample(request, pk)
-    rows = _rows(s, request.user, _typed(request, f"sample-{s.pk}"))
+    rows = _rows(s, request.user, kept_typed(request, f"sample-{s.pk}"))
     for row in rows:
         row["instruments"] = bench_instruments(row["a"].service)
     return render(request, "lims/sample.html", {
@@ -223,7 +204,7 @@ def result(request: HttpRequest, pk: int, analysis_pk: int) -> HttpResponse:
                                   expected_version=d["version"] or None)
     except (ValidationError, PermissionDenied) as exc:
         refused(request, exc)
-        _keep_typed(request, f"sample-{s.pk}", {f"{analysis.pk}:{k}": str(v) for k, v in request.POST.items()
+        keep_typed(request, f"sample-{s.pk}", {f"{analysis.pk}:{k}": str(v) for k, v in request.POST.items()
                                                  if k in ("value", "uncertainty", "reason", "instrument")
                                                  or k.startswith("in-")})
     return redirect("lims:sample", pk=s.pk)
@@ -268,121 +249,6 @@ def history(request: HttpRequest, pk: int) -> HttpResponse:
         Q(entity="lims.Sample", entity_id=str(s.pk)) | Q(entity="lims.Analysis", entity_id__in=ids)).order_by("seq")
     return render(request, "lims/history.html", {"sample": s, "events": events})
 
-
-
-# ---------------------------------------------------------------- worksheets
-
-
-@login_required
-def worksheets(request: HttpRequest) -> HttpResponse:
-    """Open worksheets, and a new one from the pending analyses of a method."""
-    institution_id = _institution_id(request)
-    service_choices = AnalysisService.objects.filter(institution_id=institution_id).select_related("parameter",
-                                                                                                    "standard")
-    if request.method == "POST":
-        service = get_object_or_404(AnalysisService, pk=request.POST.get("service"), institution_id=institution_id)
-        instrument = get_object_or_404(Instrument, pk=request.POST.get("instrument"), institution_id=institution_id)
-        limit = min(int(request.POST.get("limit") or 20), 1000)
-        pending = list(Analysis.objects.filter(
-            service=service, state=Analysis.State.PENDING, sample__state__in=["received", "in_testing"]
-        ).exclude(positions__kind=Position.Kind.SAMPLE).order_by("sample__lab_number")[:limit])
-        qc = [QC("blank")] * int(request.POST.get("blanks") or 0)
-        if request.POST.get("duplicate") and pending:
-            qc.append(QC("duplicate", duplicate_of=0))
-        if request.POST.get("reference_material"):
-            rm = get_object_or_404(ReferenceMaterial, pk=request.POST["reference_material"],
-                                   institution_id=institution_id)
-            qc.append(QC("control", reference_material=rm))
-        try:
-            sheet = create_worksheet(request.user, service, instrument, pending, qc)  # type: ignore[arg-type]
-            return redirect("lims:worksheet", pk=sheet.pk)
-        except (ValidationError, PermissionDenied) as exc:
-            refused(request, exc)
-    return render(request, "lims/worksheets.html", {
-        "sheets": Worksheet.objects.filter(institution_id=institution_id).select_related(
-            "service__parameter", "instrument")[:50],
-        "services": service_choices,
-        "instruments": Instrument.objects.filter(institution_id=institution_id, status=InstrumentStatus.IN_SERVICE,
-                                                 calibration_due__gte=timezone.localdate()).order_by("name"),
-        "materials": ReferenceMaterial.objects.filter(institution_id=institution_id,
-                                                      expires_on__gte=timezone.localdate()),
-    })
-
-
-@login_required
-def worksheet(request: HttpRequest, pk: int) -> HttpResponse:
-    """The grid: one input per position, Tab from one to the next, one Save for the lot.
-
-    A constant number of queries whatever its size (tests/lims/test_views.py counts them)."""
-    institution_id = _institution_id(request)
-    sheet = get_object_or_404(Worksheet.objects.select_related("service__parameter", "service__standard",
-                                                               "instrument"), pk=pk, institution_id=institution_id)
-    if request.method == "POST":
-        values = {int(k.removeprefix("p")): v for k, v in request.POST.items() if k.startswith("p") and k[1:].isdigit()}
-        try:
-            saved = enter_worksheet_results(request.user, sheet, values, request.POST.get("reason", ""))  # type: ignore[arg-type]
-            messages.success(request, _("%(count)d results saved.") % {"count": len(saved)})
-        except (ValidationError, PermissionDenied) as exc:
-            refused(request, exc)
-        return redirect("lims:worksheet", pk=sheet.pk)
-    positions = list(sheet.positions.select_related("analysis__sample", "reference_material").order_by("slot"))
-    try:
-        judgement, qc_error = qc.judge(sheet), ""
-    except ValidationError as exc:
-        judgement, qc_error = None, "; ".join(exc.messages)
-    z = {p.slot: p.z for p in judgement.points} if judgement else {}
-    return render(request, "lims/worksheet.html", {
-        "sheet": sheet, "grid": _grid_html(_grid_rows(sheet, positions, z), sheet.service.unit),
-        "judgement": judgement, "qc_error": qc_error, "rejection": sheet.rejections.first(),
-        "qc_missing": qc_policy.missing(sheet) if sheet.state == Worksheet.State.OPEN else [],
-        "has_controls": any(p.kind == Position.Kind.CONTROL for p in positions)})
-
-
-@dataclass(frozen=True)
-class GridRow:
-    """One line of the worksheet grid, flattened so that the template does one lookup per cell: a grid of
-    500 positions renders within its 150 ms."""
-
-    pk: int
-    slot: int
-    kind: str
-    kind_label: str
-    code: str
-    name: str
-    value: str
-    disabled: bool
-    z: float | None
-
-
-GRID_ROW = ('<tr data-kind="{}"><td class="num">{}</td><td>{}</td><td>{}</td><td>{}</td>'
-            '<td><input name="p{}" value="{}" inputmode="decimal" size="10"{}></td><td>{}</td>'
-            '<td class="num">{}</td></tr>')
-
-
-def _grid_html(rows: list[GridRow], unit: str) -> str:
-    """The grid's rows through format_html (every value escaped): the template engine's per-variable cost,
-    times ten cells and 500 rows, was most of the page's 150 ms."""
-    disabled = mark_safe(" disabled")  # a constant attribute, no user text
-    return format_html_join("\n", GRID_ROW, (
-        (r.kind, r.slot, r.kind_label, r.code, r.name, r.pk, r.value, disabled if r.disabled else "", unit,
-         "" if r.z is None else f"{r.z:.2f}") for r in rows))
-
-
-def _grid_rows(sheet: Worksheet, positions: list[Position], z: dict[int, float]) -> list[GridRow]:
-    open_ = sheet.state == Worksheet.State.OPEN
-    labels = dict(Position.Kind.choices)
-    rows = []
-    for p in positions:
-        a, rm = p.analysis, p.reference_material
-        if p.kind == Position.Kind.SAMPLE and a is not None:
-            code, name, value = a.sample.lab_number, a.sample.name, a.value
-            disabled = not open_ or a.state not in (Analysis.State.PENDING, Analysis.State.ENTERED)
-        else:
-            code = a.sample.lab_number if a is not None else rm.lot if rm is not None else ""
-            name = a.sample.name if a is not None else f"{rm.name} ({rm.certified_value})" if rm is not None else ""
-            value, disabled = p.value, not open_
-        rows.append(GridRow(p.pk, p.slot, p.kind, str(labels[p.kind]), code, name, value, disabled, z.get(p.slot)))
-    return rows
 
 
 @login_required
