@@ -1,11 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from opentic.core import views
-
 app_name = "core"
 urlpatterns = [
-    path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -28,7 +27,7 @@ from opentic.numerics.rounding import RoundingError, to_decimal
 from opentic.registry.importing import ImportRejected
 from opentic.registry.models import Institution, Instrument, InstrumentStatus, Parameter, ScopeLine, TestObject
 
-from . import budget, qc, services
+from . import budget, hooks, qc, services
 from .forms import AuthorizationForm, RegisterForm, SampleFilterForm, ServiceForm, SpecificationForm, UploadForm
 from .labels import label_pdf
 from .lifecycle import SAMPLE_LABELS, SampleState, results_allowed
@@ -137,9 +136,8 @@ def sample(request: HttpRequest, pk: int) -> HttpResponse:
         "sample": s, "rows": _rows(s, request.user), "instruments": instruments,
         "state_label": SAMPLE_LABELS[SampleState(s.state)],
         "can_receive": s.state == SampleState.REGISTERED,
-        # Reports build on the LIMS, not the other way round: looked up by name, not imported.
-        "reports": apps.get_model("reports", "Report").objects.filter(sample=s).select_related(
-            "replaces").order_by("issued_at"),
+        # Reports build on the LIMS, not the other way round: their app registers the lookup (lims/hooks.py).
+        "reports": hooks.reports_of(s),
         "can_approve": s.state in (SampleState.VERIFIED, SampleState.REPORTED) and request.user.has_role(  # type: ignore[union-attr]
             Role.SIGNATORY),
     })
