@@ -32,6 +32,18 @@ def finite(value: float, name: str) -> float:
     return number
 
 
+def parse_finite(text: str, name: str = "the value") -> float:
+    """A number typed in a form, as float: "nan", "inf", "1e999" (which float() reads as inf) and non-numbers
+    are refused, so a form cannot hand the statistics a value float() alone would let through."""
+    try:
+        number = float(text)
+    except (TypeError, ValueError) as exc:
+        raise StatisticsInputError(f"{name} is not a number: {text!r}") from exc
+    if not math.isfinite(number):
+        raise NotFinite(f"{name} must be a finite number, not {text!r}")
+    return number
+
+
 def finite_array(values: Any, name: str) -> npt.NDArray[np.float64]:
     """The values as a float array, every one finite; ragged or non-numeric input is refused too."""
     try:

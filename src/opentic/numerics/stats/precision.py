@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from opentic.numerics.stats.checks import StatisticsInputError, finite_array
+
 
 @dataclass(frozen=True)
 class Precision:
@@ -31,11 +33,13 @@ class Precision:
 
 
 def _cells(cells: Sequence[Sequence[float]]) -> list[np.ndarray]:
-    out = [np.asarray(c, dtype=float) for c in cells]
+    out = [finite_array(c, "a laboratory's results") for c in cells]
+    if any(c.ndim != 1 for c in out):
+        raise StatisticsInputError("each laboratory gives a list of results")
     if len(out) < 2 or any(len(c) < 1 for c in out):
-        raise ValueError("at least 2 laboratories with results are needed")
+        raise StatisticsInputError("at least 2 laboratories with results are needed")
     if sum(len(c) - 1 for c in out) < 1:
-        raise ValueError("replicates are needed for a repeatability standard deviation")
+        raise StatisticsInputError("replicates are needed for a repeatability standard deviation")
     return out
 
 
@@ -56,19 +60,19 @@ def precision(cells: Sequence[Sequence[float]]) -> Precision:
 
 def mandel_h(means: Sequence[float]) -> list[float]:
     """hᵢ = (ȳᵢ − ȳ)/s(ȳ), the between-laboratory consistency statistic (7.3.1)."""
-    y = np.asarray(means, dtype=float)
+    y = finite_array(means, "the laboratory means")
     sd = float(y.std(ddof=1))
     if sd == 0:
-        raise ValueError("all laboratory means are equal")
+        raise StatisticsInputError("all laboratory means are equal")
     return [float(v) for v in (y - y.mean()) / sd]
 
 
 def mandel_k(sds: Sequence[float]) -> list[float]:
     """kᵢ = sᵢ √p / √Σs², the within-laboratory consistency statistic (7.3.1)."""
-    s = np.asarray(sds, dtype=float)
+    s = finite_array(sds, "the standard deviations")
     norm = math.sqrt(float(np.sum(s**2)) / len(s))
     if norm == 0:
-        raise ValueError("all standard deviations are zero")
+        raise StatisticsInputError("all standard deviations are zero")
     return [float(v) for v in s / norm]
 
 
@@ -86,10 +90,10 @@ def k_indicator(p: int, n: int, alpha: float) -> float:
 
 def cochran(sds: Sequence[float]) -> float:
     """Cochran's C = s²max / Σs² (7.3.3)."""
-    s2 = np.asarray(sds, dtype=float) ** 2
+    s2 = finite_array(sds, "the standard deviations") ** 2
     total = float(s2.sum())
     if total == 0:
-        raise ValueError("all standard deviations are zero")
+        raise StatisticsInputError("all standard deviations are zero")
     return float(s2.max()) / total
 
 
@@ -108,12 +112,12 @@ class Grubbs:
 
 def grubbs(values: Sequence[float]) -> Grubbs:
     """Grubbs' single-outlier statistic G = max |xᵢ − x̄| / s (7.3.4)."""
-    x = np.asarray(values, dtype=float)
+    x = finite_array(values, "the values")
     if len(x) < 3:
-        raise ValueError("Grubbs' test needs at least 3 values")
+        raise StatisticsInputError("Grubbs' test needs at least 3 values")
     sd = float(x.std(ddof=1))
     if sd == 0:
-        raise ValueError("all values are equal")
+        raise StatisticsInputError("all values are equal")
     high = float(x.max() - x.mean()) >= float(x.mean() - x.min())
     index = int(x.argmax() if high else x.argmin())
     return Grubbs(abs(float(x[index] - x.mean())) / sd, index, high)
