@@ -22,7 +22,7 @@ from opentic.numerics.stats.charts import Violation, westgard
 from .models import AnalysisService, ControlTarget, Position, QCRejection, ReferenceMaterial, Worksheet
 from .services import require_member
 
-HISTORY_RUNS = 20  # enough runs before this one for 10-x with a single control level
+HISTORY_RUNS = 20  # enough runs before this one for 10-x along each material, even when two alternate
 
 
 @dataclass(frozen=True)
