@@ -176,6 +176,8 @@ def test_rules_across_runs_follow_each_control_material(lab: Lab) -> None:
     held = qc.release_worksheet(reviewer, two_level_run(lab, low, high, ("0.066", "0.149")))
     assert not held.released and held.rejection is not None
     assert held.rejection.rules == [{"rule": "2-2s", "scope": "across runs, within material", "material": low.pk}]
+    page = lab.world.client("a_reviewer").get(f"/lims/worksheets/{held.rejection.worksheet_id}/").content.decode()
+    assert "2-2s" in page and "跨批次，同一质控物" in page  # the page says where the rule looked
     # Within one worksheet, both materials beyond the same 2 s: 2-2s within the run, across materials.
     judged = qc.judge(two_level_run(lab, low, high, ("0.0755", "0.1615")))
     assert {(v.rule, v.scope) for v in judged.violations if v.reject} == {("2-2s", "within run, across materials")}
