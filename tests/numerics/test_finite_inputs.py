@@ -67,6 +67,11 @@ CASES: dict[str, Callable[[float], Any]] = {
     "propagate r": lambda b: uncertainty.propagate(lambda x: x["a"] + x["b"], {"a": 1.0, "b": 1.0},
                                                    {"a": 0.1, "b": 0.1}, {("a", "b"): b}),
     "monte carlo": lambda b: montecarlo.Distribution("normal", b, 1.0),
+    "monte carlo tolerance": lambda b: montecarlo.tolerance(b, 2),
+    "h indicator α": lambda b: precision.h_indicator(10, b / 10),
+    "k indicator α": lambda b: precision.k_indicator(10, 2, b / 10),
+    "cochran critical α": lambda b: precision.cochran_critical(10, 2, b / 10),
+    "grubbs critical α": lambda b: precision.grubbs_critical(10, b / 10),
 }
 GOOD = 0.5  # a value every case accepts in the bad one's place
 

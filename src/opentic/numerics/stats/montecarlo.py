@@ -98,7 +98,7 @@ def run(model: VectorModel, inputs: Mapping[str, Distribution], trials: int = 1_
 
 def tolerance(u: float, digits: int) -> float:
     """δ = ½·10ˡ where u is written c × 10ˡ with c of `digits` digits (7.9.2)."""
-    if u <= 0:
+    if finite(u, "u(y)") <= 0:
         return 0.0
     ell = math.floor(math.log10(u)) - digits + 1
     return 0.5 * 10.0**ell

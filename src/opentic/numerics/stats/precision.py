@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from opentic.numerics.stats.checks import StatisticsInputError, finite_array
+from opentic.numerics.stats.checks import StatisticsInputError, finite_array, probability
 
 
 @dataclass(frozen=True)
@@ -78,14 +78,23 @@ def mandel_k(sds: Sequence[float]) -> list[float]:
 
 def h_indicator(p: int, alpha: float) -> float:
     """The critical h for p laboratories (Table 6): (p − 1) t / √(p (t² + p − 2)), t two-sided."""
-    t = float(stats.t.ppf(1 - alpha / 2, p - 2))
+    _at_least(p, 3, "laboratories")
+    t = float(stats.t.ppf(1 - probability(alpha, "α") / 2, p - 2))
     return (p - 1) * t / math.sqrt(p * (t * t + p - 2))
 
 
 def k_indicator(p: int, n: int, alpha: float) -> float:
     """The critical k for p laboratories with n replicates (Table 6): √(p / (1 + (p − 1)/F))."""
-    f = float(stats.f.ppf(1 - alpha, n - 1, (p - 1) * (n - 1)))
+    _at_least(p, 2, "laboratories")
+    _at_least(n, 2, "replicates")
+    f = float(stats.f.ppf(1 - probability(alpha, "α"), n - 1, (p - 1) * (n - 1)))
     return math.sqrt(p / (1 + (p - 1) / f))
+
+
+def _at_least(count: int, least: int, what: str) -> None:
+    """Enough for the critical value's distribution to have at least one degree of freedom."""
+    if count < least:
+        raise StatisticsInputError(f"at least {least} {what}")
 
 
 def cochran(sds: Sequence[float]) -> float:
@@ -99,7 +108,9 @@ def cochran(sds: Sequence[float]) -> float:
 
 def cochran_critical(p: int, n: int, alpha: float) -> float:
     """The critical C for p laboratories with n replicates (Table 4), exact from the F distribution."""
-    f = float(stats.f.ppf(1 - alpha / p, n - 1, (p - 1) * (n - 1)))
+    _at_least(p, 2, "laboratories")
+    _at_least(n, 2, "replicates")
+    f = float(stats.f.ppf(1 - probability(alpha, "α") / p, n - 1, (p - 1) * (n - 1)))
     return 1 / (1 + (p - 1) / f)
 
 
@@ -125,5 +136,6 @@ def grubbs(values: Sequence[float]) -> Grubbs:
 
 def grubbs_critical(n: int, alpha: float, two_sided: bool = True) -> float:
     """The critical G: (n − 1)/√n · √(t²/(n − 2 + t²)), t at α/(2n) (two-sided) or α/n (one-sided)."""
-    t = float(stats.t.ppf(1 - alpha / (2 * n if two_sided else n), n - 2))
+    _at_least(n, 3, "values")
+    t = float(stats.t.ppf(1 - probability(alpha, "α") / (2 * n if two_sided else n), n - 2))
     return (n - 1) / math.sqrt(n) * math.sqrt(t * t / (n - 2 + t * t))
