@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from opentic.core.permissions import require_regulator
-from opentic.portal.views import rate_limited, too_many
+from opentic.core.ratelimit import rate_limited, too_many
 from opentic.registry.models import Institution
 
 from . import services

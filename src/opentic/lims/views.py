@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,10 +21,11 @@ from opentic.core.models import AuditEvent, Role, User
 from opentic.core.permissions import lab_of
 from opentic.numerics.reporting import BelowLoq, Reporting, formatted
 from opentic.numerics.rounding import RoundingError, to_decimal
+from opentic.numerics.stats.checks import NotFinite, parse_finite
 from opentic.registry.importing import ImportRejected
 from opentic.registry.models import Institution, Instrument, Parameter, ScopeLine, TestObject
 
-from . import budget, services
+from . import budget, hooks, services
 from .benches import bench_instruments
 from .forms import (
     AuthorizationForm,
@@ -158,9 +158,8 @@ def sample(request: HttpRequest, pk: int) -> HttpResponse:
         "sample": s, "rows": rows,
         "state_label": SAMPLE_LABELS[SampleState(s.state)],
         "can_receive": s.state == SampleState.REGISTERED,
-        # Reports build on the LIMS, not the other way round: looked up by name, not imported.
-        "reports": apps.get_model("reports", "Report").objects.filter(sample=s).select_related(
-            "replaces").order_by("issued_at"),
+        # Reports build on the LIMS, not the other way round: their app registers the lookup (lims/hooks.py).
+        "reports": hooks.reports_of(s),
         "can_approve": s.state in (SampleState.VERIFIED, SampleState.REPORTED) and request.user.has_role(  # type: ignore[union-attr]
             Role.SIGNATORY),
     })
@@ -357,10 +356,16 @@ def _budget_lines(text: str) -> list[budget.Input]:
         if len(parts) not in (3, 4):
             raise ValidationError(f"第 {number} 行:应为“来源, 分布, 相对值%, 自由度”")
         try:
-            relative = float(parts[2].rstrip("%"))
+            relative = parse_finite(parts[2].rstrip("%"))
             dof = int(parts[3]) if len(parts) == 4 and parts[3] else None
+        except NotFinite as exc:
+            raise ValidationError(f"第 {number} 行：相对值含 NaN 或无穷大，不是有限数值") from exc
         except ValueError as exc:
             raise ValidationError(f"第 {number} 行:相对值或自由度不是数") from exc
+        if relative < 0:
+            raise ValidationError(f"第 {number} 行：相对值不能为负")
+        if dof is not None and dof < 1:
+            raise ValidationError(f"第 {number} 行：自由度至少为 1（不填表示无穷大）")
         rows.append(budget.Input(parts[0], parts[1], relative, dof))
     if not rows:
         raise ValidationError("不确定度预算至少要有一行")
