@@ -13,7 +13,7 @@ from opentic.registry.models import Instrument
 
 from .models import DECISION_RULES, AnalysisService, Client, Order
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # what <input type=date> reads
 
 
 class ClientForm(forms.Form):

@@ -155,7 +155,8 @@ def sample(request: HttpRequest, pk: int) -> HttpResponse:
     for row in rows:
         row["instruments"] = bench_instruments(row["a"].service)
     return render(request, "lims/sample.html", {
-        "sample": s, "rows": rows,
+        "sample": s, "rows": rows, "can_review": request.user.has_role(Role.REVIEWER),  # type: ignore[union-attr]
+        "any_verifiable": any(r["verifiable"] for r in rows), "any_why_not": any(r["why_not"] for r in rows),
         "state_label": SAMPLE_LABELS[SampleState(s.state)],
         "can_receive": s.state == SampleState.REGISTERED,
         # Reports build on the LIMS, not the other way round: their app registers the lookup (lims/hooks.py).
