@@ -134,3 +134,24 @@ def test_orders_through_the_api(lab: Lab) -> None:
     assert bad.status_code == 422 and "GB 1-1" in bad.content.decode()
     other = lab.world.client("b_admin").get(f"/api/lims/orders/{order.pk}")
     assert other.status_code == 404
+
+
+@pytest.mark.django_db
+def test_an_orders_samples_through_the_api(lab: Lab) -> None:
+    _limits(lab)
+    client = lab.world.client("a_analyst")
+    order = orders.create_order(lab.world.a_admin, lab.order.client, "API-S", timezone.localdate(),
+                                judgement_basis=["GB 2762-2022"])
+    made = client.post(f"/api/lims/orders/{order.pk}/samples", {
+        "test_object": "大米", "samples": [{"name": "大米 1", "batch_number": "B1"}, {"name": "大米 2"}]},
+        content_type="application/json")
+    assert made.status_code == 201, made.content
+    assert [sorted(s["tests"]) for s in made.json()] == [["cd", "pb"], ["cd", "pb"]]
+    bad = client.post(f"/api/lims/orders/{order.pk}/samples", {"test_object": "大米", "tests": ["nope"],
+                                                               "samples": [{"name": "x"}]},
+                      content_type="application/json")
+    assert bad.status_code == 422 and "nope" in bad.content.decode()
+    assert Sample.objects.filter(order=order).count() == 2
+    other = lab.world.client("b_admin").post(f"/api/lims/orders/{order.pk}/samples", {
+        "test_object": "大米", "samples": [{"name": "x"}]}, content_type="application/json")
+    assert other.status_code == 404

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -15,10 +16,10 @@ from pydantic import Field
 from opentic.core.api_auth import AUTH
 from opentic.core.models import User
 from opentic.core.permissions import lab_of
-from opentic.registry.models import Institution
+from opentic.registry.models import Institution, TestObject
 
-from . import orders
-from .models import DECISION_RULES, Client, Order
+from . import orders, services
+from .models import DECISION_RULES, AnalysisService, Client, Order
 
 router = Router(tags=["lims"], auth=AUTH)
 
@@ -64,6 +65,38 @@ class OrderOut(Schema):
     samples: int
 
 
+class SampleIn(Schema):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field("", max_length=500)
+    quantity: str = Field("", max_length=60)
+    model_spec: str = Field("", max_length=100, description="规格型号")
+    trademark: str = Field("", max_length=100)
+    batch_number: str = Field("", max_length=60)
+    production_date: dt.date | None = None
+    manufacturer: str = Field("", max_length=200, description="标称生产企业")
+    sampled_on: dt.date | None = Field(None, description="抽样日期, when the lab sampled")
+    sampler: str = Field("", max_length=60)
+    sampling_place: str = Field("", max_length=200)
+    sampled_unit: str = Field("", max_length=200, description="被抽样单位")
+
+
+class SamplesIn(Schema):
+    test_object: str = Field(min_length=1, max_length=100, description="the object's name in the catalogue, "
+                                                                           "e.g. 大米")
+    tests: list[str] = Field(default_factory=list, max_length=100,
+                             description="keywords of the lab's methods; empty: the tests proposed from the "
+                                         "accredited scope for the object and the order's judgement basis")
+    allow_non_accredited: bool = False
+    samples: list[SampleIn] = Field(min_length=1, max_length=500)
+
+
+class RegisteredOut(Schema):
+    id: int
+    lab_number: str
+    name: str
+    tests: list[str]
+
+
 def _out(order: Order) -> OrderOut:
     return OrderOut(id=order.pk, number=order.number, client=order.client.name, kind=order.kind,
                     received_on=order.received_on, due_on=order.due_on, judgement_basis=order.judgement_basis,
@@ -95,3 +128,31 @@ def create_order(request: HttpRequest, body: OrderIn) -> Status[OrderOut]:
 def get_order(request: HttpRequest, pk: int) -> OrderOut:
     return _out(get_object_or_404(Order.objects.select_related("client"), pk=pk,
                                   institution_id=lab_of(request.user)))
+
+
+@router.post("/orders/{pk}/samples", response={201: list[RegisteredOut]}, summary="Register an order's samples",
+             description="Several samples of one object at once, numbered in one go, all or none. Without `tests`, "
+                         "the analyses proposed from the accredited scope and the order's judgement basis.")
+def register_samples(request: HttpRequest, pk: int, body: SamplesIn) -> Status[list[RegisteredOut]]:
+    order = get_object_or_404(Order, pk=pk, institution_id=lab_of(request.user))
+    actor = request.user
+    assert isinstance(actor, User)
+    test_object = TestObject.objects.filter(name=body.test_object.strip()).first()
+    if test_object is None:
+        raise ValidationError({"test_object": f"目录中没有检测对象“{body.test_object}”"})
+    if body.tests:
+        found = {s.keyword: s for s in AnalysisService.objects.filter(institution_id=order.institution_id,
+                                                                      keyword__in=body.tests)}
+        unknown = [k for k in body.tests if k not in found]
+        if unknown:
+            raise ValidationError({"tests": f"本机构没有这些检测项目关键字：{'、'.join(unknown)}"})
+        chosen = [found[k] for k in body.tests]
+    else:
+        chosen = orders.proposed_services(order.institution_id, test_object, order.judgement_basis)
+        if not chosen:
+            raise ValidationError({"tests": "判定依据没有为该对象推荐任何项目，请列出检测项目"})
+    created = services.register_samples(actor, order, [
+        {**s.dict(), "test_object": test_object, "services": chosen} for s in body.samples],
+        allow_non_accredited=body.allow_non_accredited)
+    return Status(201, [RegisteredOut(id=s.pk, lab_number=s.lab_number, name=s.name,
+                                      tests=[a.keyword for a in chosen]) for s in created])
