@@ -93,3 +93,27 @@ def test_self_verification_is_refused_saying_why(lab: Lab) -> None:
     assert "由您本人录入：须由另一人审核" in page
     refused = client.post(f"/lims/samples/{sample.pk}/verify/", {"password": "x"}, follow=True).content.decode()
     assert "由您本人录入" in refused and "请选择要审核的结果" not in refused
+
+
+@pytest.mark.django_db
+def test_a_calculated_methods_inputs_are_typed_on_its_worksheet(lab: Lab) -> None:
+    from opentic.lims.worksheets import create_worksheet
+
+    AnalysisService.objects.filter(pk=lab.moisture.pk).update(formula="(m1 - m2) / (m1 - m0) * 100")
+    moisture = AnalysisService.objects.get(pk=lab.moisture.pk)
+    weighings = parse_inputs("m0, 称量瓶, g\nm1, 瓶和试样, g\nm2, 干燥后, g")
+    save_method_rules(lab.world.a_admin, moisture, Policy(), weighings, [])
+    MethodAuthorization.objects.get_or_create(user=lab.world.a_analyst, standard=moisture.standard,
+                                              defaults={"valid_from": timezone.localdate()})
+    analysis = lab.received(moisture, allow_non_accredited=True).analyses.get()
+    sheet = create_worksheet(lab.world.a_analyst, moisture, lab.icp, [analysis])
+    position = sheet.positions.get(kind="sample")
+    client = lab.world.client("a_analyst")
+    page = client.get(f"/lims/worksheets/{sheet.pk}/").content.decode()
+    assert f'name="i{position.pk}-m1"' in page and "瓶和试样" in page
+    refused = client.post(f"/lims/worksheets/{sheet.pk}/", {f"i{position.pk}-m0": "20", f"i{position.pk}-m1": "0",
+                                                            f"i{position.pk}-m2": "24.35"}, follow=True)
+    assert "必须大于零" in refused.content.decode() and 'value="24.35"' in refused.content.decode()
+    client.post(f"/lims/worksheets/{sheet.pk}/", {f"i{position.pk}-m0": "20", f"i{position.pk}-m1": "25",
+                                                  f"i{position.pk}-m2": "24.35"})
+    assert Decimal(Analysis.objects.get(pk=analysis.pk).value) == Decimal("13")

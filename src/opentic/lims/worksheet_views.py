@@ -3,6 +3,7 @@ its QC policy filled in), and the grid, one input per position with the limit an
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -10,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -85,11 +86,16 @@ def worksheet(request: HttpRequest, pk: int) -> HttpResponse:
                                                                "instrument"), pk=pk, institution_id=institution_id)
     key = f"worksheet-{sheet.pk}"
     if request.method == "POST":
-        typed = {k: str(v)[:40] for k, v in request.POST.items() if k.startswith("p") and k[1:].isdigit()}
-        values = {int(k[1:]): v for k, v in typed.items()}
+        typed = {k: str(v)[:40] for k, v in request.POST.items() if INPUT.match(k)}
+        values = {int(k[1:]): v for k, v in typed.items() if k.startswith("p")}
+        inputs: dict[int, dict[str, str]] = {}
+        for k, v in typed.items():
+            if k.startswith("i"):
+                pk_, keyword = k[1:].split("-", 1)
+                inputs.setdefault(int(pk_), {})[keyword] = v
         reason = request.POST.get("reason", "")[:300]
         try:
-            saved = enter_worksheet_results(_user(request), sheet, values, reason)
+            saved = enter_worksheet_results(_user(request), sheet, values, reason, inputs)
             messages.success(request, _("%(count)d results saved.") % {"count": len(saved)})
         except (ValidationError, PermissionDenied) as exc:
             refused(request, exc)
@@ -125,10 +131,12 @@ class GridRow:
     z: float | None
     limit: str = ""
     conformity: str = ""
+    inputs: tuple[tuple[str, str, str, str], ...] = ()  # (keyword, label, unit, value) of a calculated method
 
 
+INPUT = re.compile(r"^(p\d+|i\d+-[A-Za-z_][A-Za-z0-9_]{0,19})$")  # a result cell, or a formula input cell
 GRID_ROW = ('<tr data-kind="{}"><td class="num">{}</td><td>{}</td><td>{}</td><td>{}</td>'
-            '<td><input name="p{}" value="{}" inputmode="decimal" size="10"{}></td><td class="nowrap">{}</td>'
+            '<td>{}</td><td class="nowrap">{}</td>'
             '<td class="nowrap">{}</td><td class="conformity">{}</td><td class="num">{}</td></tr>')
 
 
@@ -137,8 +145,19 @@ def _grid_html(rows: list[GridRow], unit: str) -> str:
     times ten cells and 500 rows, was most of the page's 150 ms."""
     disabled = mark_safe(" disabled")  # a constant attribute, no user text
     return format_html_join("\n", GRID_ROW, (
-        (r.kind, r.slot, r.kind_label, r.code, r.name, r.pk, r.value, disabled if r.disabled else "", unit,
+        (r.kind, r.slot, r.kind_label, r.code, r.name, _cell(r, disabled), unit,
          r.limit or "—", r.conformity or "", "" if r.z is None else f"{r.z:.2f}") for r in rows))
+
+
+def _cell(r: GridRow, disabled: str) -> str:
+    """The result's input; for a calculated method, its inputs (称样量…) and the value they give."""
+    attr = disabled if r.disabled else ""
+    if not r.inputs:
+        return format_html('<input name="p{}" value="{}" inputmode="decimal" size="10"{}>', r.pk, r.value, attr)
+    cells = format_html_join(" ", '<label class="nowrap">{} <input name="i{}-{}" value="{}" inputmode="decimal" '
+                             'size="8"{}> {}</label>', ((label, r.pk, kw, value, attr, unit_)
+                                                        for kw, label, unit_, value in r.inputs))
+    return format_html("{} <span class=\"result-shown\">= {}</span>", cells, r.value or "—")
 
 
 def _grid_rows(sheet: Worksheet, positions: list[Position], z: dict[int, float],
@@ -149,16 +168,20 @@ def _grid_rows(sheet: Worksheet, positions: list[Position], z: dict[int, float],
     for p in positions:
         a, rm = p.analysis, p.reference_material
         limit = conformity = ""
+        inputs: tuple[tuple[str, str, str, str], ...] = ()
         if p.kind == Position.Kind.SAMPLE and a is not None:
             code, name, value = a.sample.lab_number, a.sample.name, a.value
             disabled = not open_ or a.state not in (Analysis.State.PENDING, Analysis.State.ENTERED)
             limit, conformity = a.limit, str(CONFORMITY_LABELS.get(a.conformity, ""))
+            inputs = tuple((i["keyword"], i["label"], i["unit"],
+                            typed.get(f"i{p.pk}-{i['keyword']}", a.inputs.get(i["keyword"], "")))
+                           for i in sheet.service.inputs) if sheet.service.formula else ()
         else:
             code = a.sample.lab_number if a is not None else rm.lot if rm is not None else ""
             name = a.sample.name if a is not None else f"{rm.name}（{rm.certified_value}）" if rm is not None else ""
             value, disabled = p.value, not open_
         value = typed.get(f"p{p.pk}", value)  # what a refused save had typed stays in its cell
         rows.append(GridRow(p.pk, p.slot, p.kind, str(labels[p.kind]), code, name, value, disabled, z.get(p.slot),
-                            limit, conformity))
+                            limit, conformity, inputs if p.kind == Position.Kind.SAMPLE else ()))
     return rows
 

@@ -16,7 +16,15 @@ from opentic.registry.models import Instrument
 
 from . import lifecycle
 from .models import Analysis, AnalysisService, Position, ReferenceMaterial, Worksheet
-from .services import enter_result, gate_instrument, gate_method, next_numbers, refusals_logged, require_member
+from .services import (
+    enter_inputs,
+    enter_result,
+    gate_instrument,
+    gate_method,
+    next_numbers,
+    refusals_logged,
+    require_member,
+)
 
 
 @dataclass(frozen=True)
@@ -80,14 +88,22 @@ def create_worksheet(actor: User, service: AnalysisService, instrument: Instrume
 
 @transaction.atomic
 def enter_worksheet_results(actor: User, sheet: Worksheet, values: dict[int, str],
-                            reason: str = "") -> list[str]:
+                            reason: str = "", inputs: dict[int, dict[str, str]] | None = None) -> list[str]:
     """Save the typed values of a worksheet (position pk → value); QC values on their positions, sample
-    values through `enter_result` with all its gates. Returns the slots saved."""
+    values through `enter_result` with all its gates, and a calculated method's inputs (position pk →
+    keyword → value) through `enter_inputs`. Returns the slots saved."""
     require_member(actor, sheet.institution_id, Role.ANALYST)
     if sheet.state != Worksheet.State.OPEN:
         raise ValidationError("工作单已放行,不能再录入")
     positions = {p.pk: p for p in sheet.positions.select_related("analysis")}
     saved = []
+    for pk, typed in (inputs or {}).items():
+        position = positions.get(pk)
+        if position is None or position.analysis is None or position.kind != Position.Kind.SAMPLE:
+            raise ValidationError(f"工作单上没有样品位置 {pk}")
+        if typed != {k: position.analysis.inputs.get(k, "") for k in typed}:
+            enter_inputs(actor, position.analysis, typed, reason=reason)
+            saved.append(str(position.slot))
     for pk, raw in values.items():
         position = positions.get(pk)
         if position is None:
