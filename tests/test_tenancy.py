@@ -72,7 +72,8 @@ MATRIX = [
     ("lims orders", "get", "/lims/orders/", LAB_A | {"b_admin"}, {"anonymous": 302, "*": 404}),
     ("lims new order", "get", "/lims/orders/new/", LAB_A | {"b_admin"}, {"anonymous": 302, "*": 404}),
     ("landing after sign-in", "get", "/start/", set(), {"*": 302}),
-    # (an order's and a method's own pages are checked persona by persona in tests/lims/test_worklists.py)
+    # (an order's and a method's own pages are checked persona by persona in tests/lims/test_worklists.py;
+    #  a sample's cancel/invalidate POST in tests/lims/test_bench.py)
     # (a round's own pages are checked persona by persona in tests/quality/test_pt_views.py)
 ]
 

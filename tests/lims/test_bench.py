@@ -12,7 +12,7 @@ from django.utils import timezone
 from opentic.lims import services
 from opentic.lims.benches import bench_instruments
 from opentic.lims.method_setup import Policy, parse_inputs, save_method_rules
-from opentic.lims.models import Analysis, AnalysisService, MethodAuthorization
+from opentic.lims.models import Analysis, AnalysisService, MethodAuthorization, Sample
 from opentic.registry.models import Instrument
 from tests.lims.fixtures import Lab
 
@@ -117,3 +117,25 @@ def test_a_calculated_methods_inputs_are_typed_on_its_worksheet(lab: Lab) -> Non
     client.post(f"/lims/worksheets/{sheet.pk}/", {f"i{position.pk}-m0": "20", f"i{position.pk}-m1": "25",
                                                   f"i{position.pk}-m2": "24.35"})
     assert Decimal(Analysis.objects.get(pk=analysis.pk).value) == Decimal("13")
+
+
+@pytest.mark.django_db
+def test_a_sample_is_cancelled_or_invalidated_with_a_reason_from_its_page(lab: Lab) -> None:
+    sample = lab.register()
+    client = lab.world.client("a_analyst")
+    assert "取消或作废样品" in client.get(f"/lims/samples/{sample.pk}/").content.decode()
+    refused = client.post(f"/lims/samples/{sample.pk}/state/", {"action": "cancel", "reason": ""}, follow=True)
+    assert "理由" in refused.content.decode() and Sample.objects.get(pk=sample.pk).state == "registered"
+    client.post(f"/lims/samples/{sample.pk}/state/", {"action": "cancel", "reason": "委托方撤回委托"})
+    assert Sample.objects.get(pk=sample.pk).state == "cancelled"
+    tested = lab.received(lab.pb)
+    services.enter_result(lab.world.a_analyst, tested.analyses.get(), "0.05", instrument=lab.icp)
+    denied = client.post(f"/lims/samples/{tested.pk}/state/", {"action": "invalidate", "reason": "样品污染"})
+    assert denied.status_code == 302 and Sample.objects.get(pk=tested.pk).state != "invalidated"
+    lab.world.client("a_reviewer").post(f"/lims/samples/{tested.pk}/state/",
+                                        {"action": "invalidate", "reason": "样品在运输中受污染"})
+    assert Sample.objects.get(pk=tested.pk).state == "invalidated"
+    # another lab's sample: 404, nothing changed
+    other = lab.world.client("b_admin").post(f"/lims/samples/{lab.register().pk}/state/",
+                                              {"action": "cancel", "reason": "试图取消别家的样品"})
+    assert other.status_code == 404

@@ -114,3 +114,11 @@ class WorksheetForm(forms.Form):
         assert isinstance(instrument, forms.ChoiceField) and isinstance(material, forms.ChoiceField)
         instrument.choices = instruments
         material.choices = [("", "—"), *materials]
+
+
+class SampleStateForm(forms.Form):
+    """Cancel a sample before testing, or invalidate one whose results must not be used; always with a reason."""
+
+    action = forms.ChoiceField(choices=[("cancel", _("cancel the sample")), ("invalidate", _("invalidate the sample"))])
+    reason = forms.CharField(label=_("reason"), max_length=300)
+    version = forms.IntegerField(required=False, min_value=0)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("orders/<int:pk>/samples/", order_views.register_samples, name="order_register"),
     path("samples/<int:pk>/", views.sample, name="sample"),
     path("samples/<int:pk>/receive/", views.receive, name="receive"),
+    path("samples/<int:pk>/state/", views.change_state, name="sample_state"),
     path("samples/<int:pk>/analyses/<int:analysis_pk>/result/", views.result, name="result"),
     path("samples/<int:pk>/analyses/<int:analysis_pk>/retest/", views.retest, name="retest"),
     path("samples/<int:pk>/verify/", views.verify, name="verify"),

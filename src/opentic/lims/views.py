@@ -32,6 +32,7 @@ from .forms import (
     RegisterForm,
     ResultForm,
     SampleFilterForm,
+    SampleStateForm,
     ServiceForm,
     SpecificationForm,
     UploadForm,
@@ -157,6 +158,9 @@ def sample(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "lims/sample.html", {
         "sample": s, "rows": rows, "can_review": request.user.has_role(Role.REVIEWER),  # type: ignore[union-attr]
         "any_verifiable": any(r["verifiable"] for r in rows), "any_why_not": any(r["why_not"] for r in rows),
+        "can_cancel": s.state in (SampleState.REGISTERED, SampleState.RECEIVED),
+        "can_invalidate": request.user.has_role(Role.REVIEWER) and s.state in (  # type: ignore[union-attr]
+            SampleState.IN_TESTING, SampleState.TO_BE_VERIFIED, SampleState.VERIFIED, SampleState.REPORTED),
         "state_label": SAMPLE_LABELS[SampleState(s.state)],
         "can_receive": s.state == SampleState.REGISTERED,
         # Reports build on the LIMS, not the other way round: their app registers the lookup (lims/hooks.py).
@@ -177,6 +181,24 @@ def receive(request: HttpRequest, pk: int) -> HttpResponse:
         services.receive_sample(request.user, s, request.POST.get("condition", ""), accepted=accepted,  # type: ignore[arg-type]
                                 reason=request.POST.get("reason", ""),
                                 expected_version=int(request.POST.get("version") or 0) or None)
+    except (ValidationError, PermissionDenied) as exc:
+        refused(request, exc)
+    return redirect("lims:sample", pk=s.pk)
+
+
+@login_required
+@require_POST
+def change_state(request: HttpRequest, pk: int) -> HttpResponse:
+    s = _sample(request, pk)
+    form = SampleStateForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(form_messages(form))
+        d = form.cleaned_data
+        change = services.cancel_sample if d["action"] == "cancel" else services.invalidate_sample
+        change(request.user, s, d["reason"], expected_version=d["version"] or None)  # type: ignore[arg-type]
+        messages.success(request, _("Sample %(number)s: %(state)s.") % {
+            "number": s.lab_number, "state": SAMPLE_LABELS[SampleState(Sample.objects.get(pk=s.pk).state)]})
     except (ValidationError, PermissionDenied) as exc:
         refused(request, exc)
     return redirect("lims:sample", pk=s.pk)
