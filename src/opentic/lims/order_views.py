@@ -147,4 +147,5 @@ def register_samples(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def work(request: HttpRequest) -> HttpResponse:
     """Where the lab's staff land after signing in: their own work, by role."""
-    return render(request, "lims/work.html", {"w": worklist(_user(request), lab_of(request.user))})
+    return render(request, "lims/work.html", {"w": worklist(_user(request), lab_of(request.user)),
+                                              "today": timezone.localdate()})
