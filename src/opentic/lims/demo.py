@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from opentic.core.models import User
 from opentic.registry.demo import DEMO_PASSWORD
-from opentic.registry.models import Instrument, ScopeLine
+from opentic.registry.models import Instrument, Parameter, ScopeLine, Standard
 
 from . import orders, qc, services
 from .models import AnalysisService, ReferenceMaterial, Sample
@@ -63,18 +63,18 @@ def seed(seed: int = 2023) -> int:
             services.authorize(admin, analyst, line.standard_id, today - dt.timedelta(days=400))
             services.save_specification(admin, institution, "GB 2762-2022", test_object, line.parameter_id, "mg/kg",
                                         upper=LIMITS.get(line.parameter.name, Decimal("0.5")))
-        # A calculated method: the digest's concentration c (μg/L) from the instrument, the result from the
-        # mass m and volume V the analyst weighs and makes up (GB 5009.12-2017, 7).
-        c = AnalysisService.objects.create(institution=institution, parameter=chosen[0].parameter,
-                                           standard=chosen[0].standard, keyword="c", unit="μg/L", places=2,
-                                           plausible_max=Decimal(1000))
-        calc = AnalysisService.objects.create(institution=institution, parameter=chosen[0].parameter,
-                                              standard=chosen[0].standard, keyword="pb_mass", unit="mg/kg",
-                                              places=3, loq=Decimal("0.010"), formula="c * V / m / 1000",
-                                              inputs=[{"keyword": "m", "label": "称样量", "unit": "g"},
-                                                      {"keyword": "V", "label": "定容体积", "unit": "mL"}])
-        c.instruments.set(instruments)
-        calc.instruments.set(instruments)
+        # A calculated method: moisture by direct drying (GB 5009.3-2016, first method) from the weighings the
+        # analyst types: the dish m0, dish and sample m1, after drying m2.
+        water = Standard.objects.get_or_create(code="GB 5009.3", year="2016", defaults={
+            "compact": "GB5009.3", "title": "食品安全国家标准 食品中水分的测定"})[0]
+        moisture = AnalysisService.objects.create(
+            institution=institution, parameter=Parameter.objects.get_or_create(name="水分")[0], standard=water,
+            keyword="moisture", unit="g/100g", places=1, formula="(m1 - m2) / (m1 - m0) * 100",
+            plausible_max=Decimal(100), inputs=[{"keyword": "m0", "label": "称量瓶质量", "unit": "g"},
+                                                {"keyword": "m1", "label": "称量瓶和试样质量", "unit": "g"},
+                                                {"keyword": "m2", "label": "干燥后称量瓶和试样质量", "unit": "g"}])
+        moisture.instruments.set(instruments)
+        services.authorize(admin, analyst, water.pk, today - dt.timedelta(days=400))
         control = ReferenceMaterial.objects.create(
             institution=institution, name="大米粉质控样", lot=f"QC-{today:%Y}-01", certified_value="0.100",
             unit="mg/kg", expires_on=today + dt.timedelta(365))
