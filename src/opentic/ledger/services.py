@@ -16,7 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from opentic.core import audit
 from opentic.core.models import User
 from opentic.core.permissions import can_register_reports, require, require_regulator
-from opentic.registry.models import Institution
+from opentic.registry.models import Institution, InstitutionStatus
+from opentic.registry.validity import status_at
 
 from . import entry as entries
 from . import sequencer
@@ -134,10 +135,15 @@ class Verdict:
     withdrawn: Entry | None = None
     not_accepted: NotAccepted | None = None
     late: bool = False
+    # The institution's status when the report was issued, when it was not valid then (an ended
+    # certificate: expired; registry.validity.status_at); empty when it was valid.
+    lapsed: str = ""
+    lapsed_label: Any = ""
+    certificate_until: dt.date | None = None
 
     @property
     def trusted(self) -> bool:
-        return self.status == "genuine" and self.not_accepted is None
+        return self.status == "genuine" and self.not_accepted is None and not self.lapsed
 
 
 MESSAGES = {
@@ -173,6 +179,18 @@ def _entries_naming(report: str) -> list[Entry]:
     return found
 
 
+def _lapse(credit_code: str, issued_at: dt.datetime) -> dict[str, Any]:
+    """Whether the institution held a valid certificate when it issued the report."""
+    institution = Institution.objects.filter(credit_code=credit_code).first()
+    if institution is None:
+        return {}
+    status = status_at(institution, issued_at)
+    if status == InstitutionStatus.VALID:
+        return {}
+    return {"lapsed": status, "lapsed_label": InstitutionStatus(status).label,
+            "certificate_until": institution.cma_valid_until}
+
+
 def verify_report(credit_code: str, number: str, code: str, pdf: bytes | None = None) -> Verdict:
     """What the ledger says of a report known by its number and verification code (and, optionally, its PDF).
 
@@ -193,7 +211,8 @@ def verify_report(credit_code: str, number: str, code: str, pdf: bytes | None = 
         not_accepted = NotAccepted.objects.filter(
             institution__credit_code=credit_code, start__lte=issued.claimed_at).exclude(
             end__lte=issued.claimed_at).first()
-    verdict = Verdict("genuine", MESSAGES["genuine"], entry=issued, late=late, not_accepted=not_accepted)
+    verdict = Verdict("genuine", MESSAGES["genuine"], entry=issued, late=late, not_accepted=not_accepted,
+                      **_lapse(credit_code, issued.claimed_at))
     if pdf is not None and entries.pdf_hash(pdf, code.strip()) != issued.pdf:
         return replace(verdict, status="altered", message=MESSAGES["altered"])
     withdrawn = next((e for e in own if e.event == "withdrawn"), None)

@@ -383,7 +383,8 @@ def _accounts(institutions: list[Institution]) -> None:
     make("regulator", [Role.REGULATOR])
     # The demo labs are food-safety labs (domain M8), whose daily work the LIMS demo shows in mg/kg.
     food = set(Institution.domains.through.objects.filter(domain_id="M8").values_list("institution_id", flat=True))
-    valid = sorted((i for i in institutions if i.status == InstitutionStatus.VALID),
+    today = timezone.localdate()  # a demo lab holds a certificate in force (registry.validity)
+    valid = sorted((i for i in institutions if i.status == InstitutionStatus.VALID and i.cma_valid_until >= today),
                    key=lambda i: (i.pk not in food, i.pk))[:2]
     for n, inst in enumerate(valid, start=1):
         make(f"lab{n}-admin", [Role.INSTITUTION_ADMIN], inst)

@@ -9,10 +9,12 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from opentic.core import audit
 from opentic.core.models import User
 from opentic.core.permissions import require_regulator
+from opentic.registry.dates import zh_date
 from opentic.registry.models import (
     Institution,
     InstitutionStatus,
@@ -50,6 +52,9 @@ def change_institution_status(actor: User, institution: Institution, new_status:
         raise ValidationError(
             {"status": f"不能从“{InstitutionStatus(old).label}”变更为“{InstitutionStatus(new_status).label}”"}
         )
+    if new_status == InstitutionStatus.VALID and institution.cma_valid_until < timezone.localdate():
+        raise ValidationError({"status": f"资质认定证书已于{zh_date(institution.cma_valid_until)}届满，"
+                                         "须先登记换发的新证书，才能恢复为“有效”"})
     institution.status = new_status
     institution.save(update_fields=["status", "updated_at"])
     InstitutionStatusChange.objects.create(

@@ -29,6 +29,10 @@ class Command(BaseCommand):
             summary = demo.generate(options["scale"], options["seed"], institutions=options["institutions"])
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+        from opentic.registry.validity import expire_certificates
+
+        expired = expire_certificates()  # as the daily job would: ended certificates recorded as 过期
+        self.stdout.write(f"{len(expired)} institutions whose certificate has ended recorded as expired")
         from opentic.ledger.demo import register_samples
         from opentic.lims.demo import seed
 
