@@ -69,6 +69,9 @@ MATRIX = [
     ("proficiency testing home", "get", "/quality/pt/", set(PERSONAS) - {"anonymous"}, {"anonymous": 302}),
     ("api pt rounds", "get", "/api/quality/pt/rounds", LAB_A | {"b_admin"}, {"anonymous": 401, "*": 404}),
     # (a round's own pages are checked persona by persona in tests/quality/test_pt_views.py)
+    ("lims audit trail", "get", "/lims/trail/", LAB_A | {"b_admin"}, {"anonymous": 302, "*": 404}),
+    ("lims audit trail, filtered", "get", "/lims/trail/?action=state&person=a-analyst&since=2026-01-01",
+     LAB_A | {"b_admin"}, {"anonymous": 302, "*": 404}),
 ]
 
 

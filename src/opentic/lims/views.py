@@ -19,16 +19,16 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from opentic.core import audit
 from opentic.core.feedback import refused
-from opentic.core.models import AuditEvent, Role, User
+from opentic.core.history import page_of
+from opentic.core.models import Role, User
 from opentic.core.permissions import lab_of
 from opentic.numerics.reporting import BelowLoq, Reporting, formatted
 from opentic.numerics.rounding import RoundingError, to_decimal
 from opentic.registry.importing import ImportRejected
 from opentic.registry.models import Institution, Instrument, InstrumentStatus, Parameter, ScopeLine, TestObject
 
-from . import budget, qc, services
+from . import budget, qc, services, trail
 from .forms import AuthorizationForm, RegisterForm, SampleFilterForm, ServiceForm, SpecificationForm, UploadForm
 from .labels import label_pdf
 from .lifecycle import SAMPLE_LABELS, SampleState, results_allowed
@@ -210,10 +210,8 @@ def retest(request: HttpRequest, pk: int, analysis_pk: int) -> HttpResponse:
 @login_required
 def history(request: HttpRequest, pk: int) -> HttpResponse:
     s = _sample(request, pk)
-    ids = [str(i) for i in s.analyses.values_list("pk", flat=True)]
-    events = AuditEvent.objects.filter(chain=audit.chain_key(s.institution_id)).filter(
-        Q(entity="lims.Sample", entity_id=str(s.pk)) | Q(entity="lims.Analysis", entity_id__in=ids)).order_by("seq")
-    return render(request, "lims/history.html", {"sample": s, "events": events})
+    page, events = page_of(trail.sample_events(s.institution_id, s), request.GET.get("page"))
+    return render(request, "lims/history.html", {"sample": s, "page": page, "events": events, "query": ""})
 
 
 

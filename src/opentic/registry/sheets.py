@@ -148,8 +148,8 @@ def import_institutions(ctx: Context, rows: list[Row]) -> ImportResult:
                 credit_code=v["credit_code"], district=district,
                 status=v.get("status") or InstitutionStatus.VALID, **values,
             )
-            institution.zones.set(zone_codes)  # type: ignore[arg-type]
-            institution.domains.set(domain_codes)  # type: ignore[arg-type]
+            institution.zones.set(zone_codes)
+            institution.domains.set(domain_codes)
             InstitutionStatusChange.objects.create(
                 institution=institution, new_status=institution.status, reason="导入登记", actor=ctx.actor
             )
@@ -169,8 +169,8 @@ def import_institutions(ctx: Context, rows: list[Row]) -> ImportResult:
             result.unchanged += 1
             continue
         institution.save()
-        institution.zones.set(zone_codes)  # type: ignore[arg-type]
-        institution.domains.set(domain_codes)  # type: ignore[arg-type]
+        institution.zones.set(zone_codes)
+        institution.domains.set(domain_codes)
         audit.record(actor=ctx.actor, action="update", entity=institution,
                      changes={**diff, "file_sha256": ctx.digest}, reason="导入")
         result.updated += 1

@@ -6,14 +6,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from opentic.core import audit
+from opentic.core import audit, history
 from opentic.core.models import AuditEvent
 from opentic.core.permissions import can_manage_staff_and_instruments, can_view_private, is_regulator
 from opentic.registry import services
@@ -68,14 +68,21 @@ def institution_detail(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
+# The register's own records in an institution's chain: its scope, staff and instruments, and the
+# regulator's 失信 declarations. The lab's LIMS work has its own page (lims:trail).
+REGISTER_ENTITIES = Q(entity__startswith="registry.") | Q(entity="ledger.NotAccepted")
+
+
 @login_required
 def institution_history(request: HttpRequest, pk: int) -> HttpResponse:
     institution = visible_institution(request, pk)
-    events = audit.history(institution) | AuditEvent.objects.filter(chain=audit.chain_key(institution.pk))
+    events = audit.history(institution) | AuditEvent.objects.filter(
+        REGISTER_ENTITIES, chain=audit.chain_key(institution.pk))
+    page, described = history.page_of(events, request.GET.get("page"))
     return render(request, "registry/history.html", {
         "institution": institution,
         "status_changes": institution.status_changes.select_related("actor"),
-        "events": events.order_by("-at")[:300],
+        "page": page, "events": described, "query": "",
     })
 
 
