@@ -72,6 +72,9 @@ MATRIX = [
     ("lims audit trail", "get", "/lims/trail/", LAB_A | {"b_admin"}, {"anonymous": 302, "*": 404}),
     ("lims audit trail, filtered", "get", "/lims/trail/?action=state&person=a-analyst&since=2026-01-01",
      LAB_A | {"b_admin"}, {"anonymous": 302, "*": 404}),
+    ("pt follow-ups", "get", "/quality/pt/follow-ups/", REGULATORS, {"anonymous": 302, "*": 403}),
+    ("pt follow-ups, closed", "get", "/quality/pt/follow-ups/?state=closed", REGULATORS,
+     {"anonymous": 302, "*": 403}),
 ]
 
 

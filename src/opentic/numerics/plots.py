@@ -30,16 +30,29 @@ def _y(z: float, limit: float) -> float:
     return PAD / 2 + (limit - z) / (2 * limit) * (HEIGHT - PAD)
 
 
-def _bands(limit: float, labels: bool = True) -> list[str]:
+def _bands(limit: float, labels: bool = True, scores: bool = False) -> list[str]:
+    """The centre line and the ±1, ±2, ±3 lines. A control chart labels them x̄ and ±ks; a chart of scores
+    (z, ζ, En) labels them with the score itself (0, ±1, …), its centre being the assigned value, not a mean.
+
+    x̄ is drawn as an x under a line: the combining macron (U+0304) is missing from the CJK fonts WeasyPrint
+    uses for the PDFs, which print it as x and a dotted circle."""
     out = []
     for z in (-3, -2, -1, 0, 1, 2, 3):
         colour = BAND_COLOURS.get(abs(z), "#999")
         dash = "" if z == 0 else ' stroke-dasharray="4 3"'
         y = _y(z, limit)
         out.append(f'<line x1="{PAD}" y1="{y:.1f}" x2="{WIDTH - 8}" y2="{y:.1f}" stroke="{colour}"{dash}/>')
-        if labels:
-            text = "x̄" if z == 0 else f"{z:+d}s"
-            out.append(f'<text x="{PAD - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="11">{text}</text>')
+        if not labels:
+            continue
+        if scores:
+            text = "0" if z == 0 else f"{z:+d}".replace("-", "−")
+        elif z == 0:
+            out.append(f'<line x1="{PAD - 11}" y1="{y - 5:.1f}" x2="{PAD - 4}" y2="{y - 5:.1f}" stroke="#111" '
+                       f'stroke-width="1" class="overline"/>')
+            text = "x"
+        else:
+            text = f"{z:+d}s".replace("-", "−")
+        out.append(f'<text x="{PAD - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="11">{text}</text>')
     return out
 
 
@@ -63,7 +76,7 @@ def z_bars(points: Sequence[Point], title: str) -> str:
     """One bar per participant, sorted by score, with the ±2 (warning) and ±3 (action) lines."""
     ordered = sorted(points, key=lambda p: p.value)
     limit = max(4.0, *(min(abs(p.value), 10) + 0.5 for p in ordered)) if ordered else 4.0
-    body = _bands(limit)
+    body = _bands(limit, scores=True)
     width = (WIDTH - PAD - 16) / max(1, len(ordered))
     zero = _y(0, limit)
     for i, p in enumerate(ordered):

@@ -7,8 +7,9 @@ from collections import defaultdict
 from typing import Any
 
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from opentic.numerics import plots
 
@@ -50,6 +51,14 @@ def charts(r: Round, items: list[Any], rows: list[dict[str, Any]], highlight: in
     return {"bars": bars, "youden": youden}
 
 
+def criteria(kind: str) -> str:
+    """How a score of this kind is judged (ISO 13528:2022 9.4–9.7; numerics.stats.proficiency.classify)."""
+    if kind == "En":
+        return _("|En| ≤ 1 satisfactory; |En| > 1 unsatisfactory")
+    symbol = dict(Round.ScoreKind.choices).get(kind, kind)
+    return _("|%(s)s| ≤ 2 satisfactory; 2 < |%(s)s| < 3 questionable; |%(s)s| ≥ 3 unsatisfactory") % {"s": symbol}
+
+
 def round_context(r: Round, manager: bool, mine: Participation | None, user: Any) -> dict[str, Any]:
     items = list(r.items.all())
     results = {res.item_id: res for res in ItemResult.objects.filter(item__round=r)}
@@ -73,7 +82,7 @@ def round_context(r: Round, manager: bool, mine: Participation | None, user: Any
         "candidates": candidates, "published": r.state == Round.State.PUBLISHED,
         "appeals": (Appeal.objects.filter(participation__round=r) if manager else
                     Appeal.objects.filter(participation=mine)).select_related("participation"),
-        "today": timezone.localdate(),
+        "today": timezone.localdate(), "criteria": criteria(r.score_kind),
         **(charts(r, items, rows, mine.pk if mine else None) if visible else {"bars": [], "youden": None}),
     }
 
@@ -91,8 +100,9 @@ def round_pdf(r: Round, participant: Participation | None) -> bytes:
     own = None
     if participant is not None:
         own = next((row for row in rows if row["participation"].pk == participant.pk), None)
-    html = render_to_string("quality/report.html", {
-        "round": r, "items": items, "rows": rows, "participant": participant, "own": own,
-        "generated": timezone.localtime(),
-        **charts(r, items, rows, participant.pk if participant else None)})
+    with translation.override("zh-hans"):  # the report is a Chinese document, whatever the reader's language
+        html = render_to_string("quality/report.html", {
+            "round": r, "items": items, "rows": rows, "participant": participant, "own": own,
+            "generated": timezone.localtime(), "criteria": criteria(r.score_kind),
+            **charts(r, items, rows, participant.pk if participant else None)})
     return bytes(HTML(string=html).write_pdf())
