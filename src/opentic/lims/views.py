@@ -31,7 +31,7 @@ from opentic.registry.models import Institution, Instrument, InstrumentStatus, P
 from . import budget, qc, services, trail
 from .forms import AuthorizationForm, RegisterForm, SampleFilterForm, ServiceForm, SpecificationForm, UploadForm
 from .labels import label_pdf
-from .lifecycle import SAMPLE_LABELS, SampleState, results_allowed
+from .lifecycle import SampleState, results_allowed
 from .models import (
     Analysis,
     AnalysisService,
@@ -135,7 +135,7 @@ def sample(request: HttpRequest, pk: int) -> HttpResponse:
                                             calibration_due__gte=timezone.localdate()).order_by("name")
     return render(request, "lims/sample.html", {
         "sample": s, "rows": _rows(s, request.user), "instruments": instruments,
-        "state_label": SAMPLE_LABELS[SampleState(s.state)],
+        "state_label": s.get_state_display(),
         "can_receive": s.state == SampleState.REGISTERED,
         # Reports build on the LIMS, not the other way round: looked up by name, not imported.
         "reports": apps.get_model("reports", "Report").objects.filter(sample=s).select_related(
