@@ -16,6 +16,7 @@ from opentic.ledger.samples import sample_pdf
 from opentic.registry.models import Institution
 from tests.conftest import CODE_A, World
 from tests.lims.fixtures import Lab
+from tests.quality.fixtures import PT, pt_round, submit_others  # noqa: F401 — the fixture
 
 pytestmark = pytest.mark.django_db
 CJK = re.compile(r"[\u3400-\u9fff]+")  # runs of ideographs: a list of names joined by 、 is checked name by name
@@ -123,3 +124,24 @@ def test_a_refusal_in_english_is_english(world: World) -> None:
     zh = client.post(f"/registry/institutions/{world.lab_b.pk}/status/", {"status": "valid", "reason": "整改完成"},
                      follow=True).content.decode()
     assert "资质认定证书已于2026年11月2日届满" in zh
+
+
+def test_pt_pages_in_english(pt_round: PT) -> None:  # noqa: F811
+    from opentic.quality import pt
+
+    w, r = pt_round.world, pt_round.round
+    item = r.items.get(code="A")
+    pt.record_homogeneity(w.regulator, item, [[0.185, 0.194], [0.187, 0.190], [0.192, 0.186]], [0.188], 0.03)
+    pt.submit_result(w.a_admin, pt_round.participation(w.lab_a), item, "0.251", "0.03")
+    submit_others(pt_round)
+    for persona in ("regulator", "a_analyst"):
+        html = w.client(persona).get(f"/en/quality/pt/rounds/{r.pk}/").content.decode()
+        assert chinese_outside_data(html, data_strings()) == [], persona
+    for action in (pt.close_round, pt.evaluate_round, pt.publish_round):
+        action(w.regulator, r)
+    page = f"/en/quality/pt/rounds/{r.pk}/"
+    for persona, url in (("regulator", page), ("a_analyst", page), ("regulator", "/en/quality/pt/follow-ups/"),
+                         ("a_admin", "/en/quality/pt/")):
+        html = w.client(persona).get(url).content.decode()
+        assert "satisfactory" in html or "follow-ups" in url or persona == "a_admin"
+        assert chinese_outside_data(html, data_strings()) == [], url
