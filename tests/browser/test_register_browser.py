@@ -67,3 +67,15 @@ def test_an_expired_certificate_is_seen_everywhere(world: World, live_server: ob
     expect(page.locator("#certificate-lapsed")).to_contain_text("过期")
     expect(page.locator("#verdict")).to_have_class("card verdict verdict-genuine verdict-warn")
     shot(page, "verdict")
+
+    # The daily job records it; the institution's history says so in words, in local time.
+    from opentic.registry.validity import expire_certificates
+
+    assert [i.pk for i in expire_certificates()] == [lab_b.pk]
+    page.goto(f"{live_server}/registry/institutions/{lab_b.pk}/history/")
+    expect(page.locator("#status-changes")).to_contain_text("有效")
+    expect(page.locator("#status-changes")).to_contain_text("资质认定证书有效期至")
+    expect(page.locator("#events")).to_contain_text("状态变更")
+    expect(page.locator("#events")).to_contain_text("有效 → 过期")
+    expect(page.locator("#events")).not_to_contain_text("registry.Institution")
+    shot(page, "history")
