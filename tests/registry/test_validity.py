@@ -54,7 +54,7 @@ def test_the_register_list_and_its_filter_say_expired(world: World) -> None:
     client = world.client("regulator")
     page = client.get("/registry/", {"status": "expired"}).content.decode()
     assert world.lab_b.name in page and world.lab_a.name not in page
-    assert 'status-expired">过期' in page
+    assert 'status-expired">过期' in page and "1 家机构证书已过期" in page
     page = client.get("/registry/", {"status": "valid"}).content.decode()
     assert world.lab_a.name in page and world.lab_b.name not in page
     api = client.get("/api/registry/institutions", {"status": "expired"}).json()
@@ -109,6 +109,7 @@ def test_certificates_ending_within_three_months_are_flagged(world: World) -> No
     assert not Institution.objects.get(pk=world.lab_a.pk).expires_soon
     page = world.client("regulator").get("/registry/", {"expiring": "on"}).content.decode()
     assert world.lab_b.name in page and world.lab_a.name not in page and "3个月内到期" in page
+    assert "1 家机构证书3个月内到期" in page.split('id="certificate-reminders"')[1]
     own = world.client("b_admin").get(f"/registry/institutions/{world.lab_b.pk}/").content.decode()
     assert 'id="certificate-notice"' in own and "换证" in own
     other = world.client("a_admin").get(f"/registry/institutions/{world.lab_a.pk}/").content.decode()

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from opentic.core import audit, history
 from opentic.core.models import AuditEvent
 from opentic.core.permissions import can_manage_staff_and_instruments, can_view_private, is_regulator
-from opentic.registry import services
+from opentic.registry import services, validity
 from opentic.registry.filters import ImportForm, InstitutionFilterForm, StatusChangeForm, filter_institutions
 from opentic.registry.importing import ImportRejected
 from opentic.registry.models import ImportBatch, Institution
@@ -44,7 +44,12 @@ def institution_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(queryset.order_by("name"), 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "registry/list.html", {"form": form, "page": page, "query": query.urlencode()})
+    return render(request, "registry/list.html", {
+        "form": form, "page": page, "query": query.urlencode(),
+        # The regulator's reminders (Order 163 art. 13): certificates to renew soon, and ended ones.
+        "expiring_count": validity.filter_expiring(Institution.objects.all()).count(),
+        "expired_count": validity.filter_status(Institution.objects.all(), "expired").count(),
+    })
 
 
 @login_required
