@@ -130,3 +130,7 @@ def test_a_report_issued_after_the_certificate_ended_is_not_trusted(world: World
     assert new.status == "genuine" and not new.trusted and new.lapsed == "expired"
     page = world.client("anonymous").get("/verify/", {"i": CODE_B, "n": "YZ-2", "c": after}).content.decode()
     assert 'id="certificate-lapsed"' in page and "过期" in page
+    api = world.client("anonymous").get("/api/public/verify", {"i": CODE_B, "n": "YZ-2", "c": after}).json()
+    assert api["trusted"] is False and api["institution_status_at_issue"] == "expired"
+    api = world.client("anonymous").get("/api/public/verify", {"i": CODE_B, "n": "YZ-1", "c": before}).json()
+    assert api["trusted"] is True and api["institution_status_at_issue"] is None
