@@ -134,3 +134,27 @@ def test_a_report_issued_after_the_certificate_ended_is_not_trusted(world: World
     assert api["trusted"] is False and api["institution_status_at_issue"] == "expired"
     api = world.client("anonymous").get("/api/public/verify", {"i": CODE_B, "n": "YZ-1", "c": before}).json()
     assert api["trusted"] is True and api["institution_status_at_issue"] is None
+
+
+def test_a_renewed_certificate_keeps_its_expired_spell(world: World) -> None:
+    from opentic.registry.models import InstitutionStatusChange
+
+    lab_b = ended(world)
+    assert len(validity.expire_certificates()) == 1
+    InstitutionStatusChange.objects.filter(institution=lab_b).update(at=timezone.now() - dt.timedelta(days=2))
+    during = entries.new_code()
+    url = ledger.verification_url(CODE_B, "YZ-3", during)
+    with transaction.atomic():
+        ledger.register_report(world.b_admin, lab_b, "YZ-3", sample_pdf(url, ["YZ-3"]), code=during,
+                               issued_at=timezone.now() - dt.timedelta(days=1))
+    Institution.objects.filter(pk=lab_b.pk).update(cma_valid_until=timezone.localdate() + dt.timedelta(days=2000))
+    services.change_institution_status(world.regulator, Institution.objects.get(pk=lab_b.pk),
+                                       InstitutionStatus.VALID, "换发新证书")
+    InstitutionStatusChange.objects.filter(institution=lab_b, new_status="valid").update(
+        at=timezone.now() - dt.timedelta(hours=1))  # renewed an hour ago (issue times are kept to the second)
+    after = entries.new_code()
+    with transaction.atomic():
+        ledger.register_report(world.b_admin, lab_b, "YZ-4", sample_pdf(url, ["YZ-4"]), code=after)
+    assert ledger.verify_report(CODE_B, "YZ-3", during).lapsed == "expired"
+    assert ledger.verify_report(CODE_B, "YZ-4", after).lapsed == ""
+    assert validity.status_at(lab_b, timezone.now() - dt.timedelta(days=1)) == InstitutionStatus.EXPIRED

@@ -88,15 +88,28 @@ def filter_expiring(queryset: models.QuerySet[Institution], day: dt.date | None 
                            cma_valid_until__lte=renewal_horizon(day))
 
 
-def status_at(institution: Institution, at: dt.datetime) -> str:
-    """The institution's status at a moment (a report's issue): the regulator's last decision before it,
-    and 过期 once the certificate had ended. A renewed certificate keeps its expired spell in the history."""
-    day = timezone.localtime(at).date()
-    last = institution.status_changes.filter(at__lte=at).order_by("at", "pk").last()
-    status = last.new_status if last is not None else institution.status
-    if status in EXPIRES_FROM and institution.cma_valid_until < day:
+def status_then(status_decided: str | None, status_now: str, valid_until: dt.date, at: dt.datetime) -> str:
+    """The status at a moment from the last decision before it (None: none recorded, the current status
+    holds): 过期 once the certificate had ended. A renewed certificate keeps its expired spell in the history
+    (the daily job recorded it)."""
+    status = status_decided or status_now
+    if status in EXPIRES_FROM and valid_until < timezone.localtime(at).date():
         return InstitutionStatus.EXPIRED
     return status
+
+
+def status_at(institution: Institution, at: dt.datetime) -> str:
+    """The institution's status at a moment (a report's issue)."""
+    last = institution.status_changes.filter(at__lte=at).order_by("at", "pk").last()
+    return status_then(last.new_status if last else None, institution.status, institution.cma_valid_until, at)
+
+
+def status_then_sql(institution: str, at: str) -> str:
+    """The last decision before `at` for the institution `institution` (SQL expressions), as a scalar
+    subquery: lets the verification read it in its one statement (docs/decisions/0009)."""
+    table = InstitutionStatusChange._meta.db_table
+    return (f"(SELECT s.new_status FROM {table} s WHERE s.institution_id = {institution} AND s.at <= {at} "
+            f"ORDER BY s.at DESC, s.id DESC LIMIT 1)")
 
 
 EXPIRY_REASON = "资质认定证书有效期至{day}届满，未登记换发的新证书"
