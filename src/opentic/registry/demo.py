@@ -259,6 +259,8 @@ def generate(scale: str = "chongqing", seed: int = 2023, today: dt.date | None =
         status = (InstitutionStatus.SUSPENDED if roll < 0.01 else InstitutionStatus.REVOKED if roll < 0.015
                   else InstitutionStatus.VALID)
         valid_until = issued + dt.timedelta(days=6 * 365) if rng.random() > 0.03 else today - dt.timedelta(days=30)
+        if valid_until < today:  # an ended certificate ran its six years (and began before it ended)
+            issued = valid_until - dt.timedelta(days=6 * 365)
         authority = "22" if count <= 9999 else f"{i % 32:02d}"
         serial = i + 1 if count <= 9999 else i // 32 + 1
         new.append(Institution(
