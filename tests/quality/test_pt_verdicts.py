@@ -97,3 +97,11 @@ def test_x_bar_is_drawn_without_a_combining_macron(pt_round: PT, tmp_path: Path)
     subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "2", "-l", "2", str(pdf), str(tmp_path / "page")],
                    check=True)
     assert list(tmp_path.glob("page*.png"))
+
+
+def test_score_bars_are_coloured_by_their_verdict() -> None:
+    points = [plots.Point("a", 1.5), plots.Point("b", 2.5), plots.Point("c", 3.0)]
+    z = plots.z_bars(points, "z")
+    assert z.count('fill="#2c6fbb"') == 1 and z.count('fill="#d9a400"') == 1 and z.count('fill="#c0392b"') == 1
+    en = plots.z_bars(points, "En", "En")
+    assert en.count('fill="#c0392b"') == 3 and 'fill="#d9a400"' not in en and "En = 1.50" in en

@@ -72,8 +72,10 @@ def levey_jennings(points: Sequence[Point], title: str) -> str:
     return _frame(body, title)
 
 
-def z_bars(points: Sequence[Point], title: str) -> str:
-    """One bar per participant, sorted by score, with the ±2 (warning) and ±3 (action) lines."""
+def z_bars(points: Sequence[Point], title: str, symbol: str = "z") -> str:
+    """One bar per participant, sorted by score, with the ±2 (warning) and ±3 (action) lines. A bar is
+    coloured by its verdict (ISO 13528 9.4–9.7): for En, |En| > 1 is unsatisfactory and there is no
+    questionable band."""
     ordered = sorted(points, key=lambda p: p.value)
     limit = max(4.0, *(min(abs(p.value), 10) + 0.5 for p in ordered)) if ordered else 4.0
     body = _bands(limit, scores=True)
@@ -81,12 +83,14 @@ def z_bars(points: Sequence[Point], title: str) -> str:
     zero = _y(0, limit)
     for i, p in enumerate(ordered):
         top = _y(p.value, limit)
-        colour = "#c0392b" if abs(p.value) >= 3 else "#d9a400" if abs(p.value) > 2 else "#2c6fbb"
+        size = abs(p.value)
+        bad, doubtful = (size > 1, False) if symbol == "En" else (size >= 3, size > 2)
+        colour = "#c0392b" if bad else "#d9a400" if doubtful else "#2c6fbb"
         if p.highlight:
             colour = "#111"
         body.append(f'<rect x="{PAD + 8 + i * width:.1f}" y="{min(top, zero):.1f}" width="{max(width - 1, 0.5):.1f}" '
-                    f'height="{abs(zero - top):.1f}" fill="{colour}"><title>{escape(p.label)}: z = {p.value:.2f}'
-                    f'</title></rect>')
+                    f'height="{abs(zero - top):.1f}" fill="{colour}"><title>{escape(p.label)}: {escape(symbol)} = '
+                    f'{p.value:.2f}</title></rect>')
     return _frame(body, title)
 
 

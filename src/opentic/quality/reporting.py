@@ -41,7 +41,8 @@ def charts(r: Round, items: list[Any], rows: list[dict[str, Any]], highlight: in
                   for row in rows if (z := _score(row["cells"][index])) is not None]
         if points:
             title = f"{item.code}: {r.get_score_kind_display()}"
-            bars.append({"item": item, "svg": mark_safe(plots.z_bars(points, title))})
+            symbol = "En" if r.score_kind == Round.ScoreKind.EN else r.get_score_kind_display()
+            bars.append({"item": item, "svg": mark_safe(plots.z_bars(points, title, symbol))})
     youden = None
     if len(items) == 2:
         pairs = [(row["participation"].code, a, b, row["participation"].pk == highlight) for row in rows
