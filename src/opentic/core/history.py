@@ -21,7 +21,7 @@ from django.core.paginator import Page, Paginator
 from django.db import models
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from opentic.core.models import AuditEvent
 
@@ -52,6 +52,14 @@ ACTIONS = {
     "pt-evaluated": gettext_lazy("PT round evaluated"), "pt-published": gettext_lazy("PT round published"),
     "close": gettext_lazy("follow-up closed"), "cosign": gettext_lazy("checkpoint cosigned"),
     "append": gettext_lazy("appended"), "demo-data": gettext_lazy("demo data generated"),
+    "register": gettext_lazy("sample registered"),
+}
+
+# Models whose verbose name the app does not give (Django would show the class name).
+ENTITIES = {
+    "quality.Submission": gettext_lazy("PT result"), "quality.Participation": gettext_lazy("PT participation"),
+    "quality.Item": gettext_lazy("PT item"), "quality.FollowUp": gettext_lazy("PT follow-up"),
+    "quality.Appeal": gettext_lazy("PT appeal"),
 }
 
 # The trail's own keys, which are no model field.
@@ -64,6 +72,11 @@ KEYS = {
     "new": gettext_lazy("new entry"), "zones": gettext_lazy("functional zones"),
     "domains": gettext_lazy("domains"), "inputs": gettext_lazy("inputs"), "user": gettext_lazy("user"),
     "signatory": gettext_lazy("signatory authorization"), "end": gettext_lazy("end"),
+    # Foreign keys declared without a verbose name, and what services record beside the fields.
+    "order": gettext_lazy("order"), "client": gettext_lazy("client"), "analyses": gettext_lazy("analyses"),
+    "service": gettext_lazy("method"), "round": gettext_lazy("round"), "item": gettext_lazy("item"),
+    "participation": gettext_lazy("PT participation"), "institution": gettext_lazy("institution"),
+    "accredited": gettext_lazy("within the accredited scope"),
 }
 
 # Keys whose value is a list of items, not an [old, new] pair, even when it has two.
@@ -134,23 +147,25 @@ def value_text(value: Any, field: models.Field[Any, Any] | None = None) -> str:
                 return value
         return value
     if isinstance(value, list):
-        return "、".join(value_text(v, field) for v in value) if all(
-            not isinstance(v, list | dict) for v in value) else json.dumps(value, ensure_ascii=False)
-    if isinstance(value, dict):
+        if all(not isinstance(v, list | dict) for v in value):
+            return pgettext("enumeration separator", ", ").join(value_text(v, field) for v in value)
         return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):  # a nested record: its keys and values, flat
+        sep, label = pgettext("list separator", "; "), pgettext("label separator", ": ")
+        return sep.join(f"{KEYS.get(k, k)}{label}{value_text(v)}" for k, v in value.items())
     return str(value)
 
 
 def describe(event: AuditEvent) -> Event:
     model = _model(event.entity)
-    what = str(model._meta.verbose_name) if model is not None else event.entity
+    what = str(ENTITIES.get(event.entity) or (model._meta.verbose_name if model is not None else event.entity))
     if event.entity_id:
         what = f"{what} #{event.entity_id}"
     lines = []
     changes = event.changes if isinstance(event.changes, dict) else {"": event.changes}
     for key, value in changes.items():
         field = _field(model, key)
-        label = str(field.verbose_name) if field is not None else str(KEYS.get(key, key))
+        label = str(KEYS[key]) if key in KEYS else str(field.verbose_name) if field is not None else key
         pair = isinstance(value, list) and len(value) == 2 and (
             key not in PLAIN_LISTS or all(v is None or isinstance(v, list) for v in value))
         if pair:
