@@ -75,6 +75,12 @@ MATRIX = [
     # (an order's and a method's own pages are checked persona by persona in tests/lims/test_worklists.py;
     #  a sample's cancel/invalidate POST in tests/lims/test_bench.py)
     # (a round's own pages are checked persona by persona in tests/quality/test_pt_views.py)
+    ("lims audit trail", "get", "/lims/trail/", LAB_A | {"b_admin"}, {"anonymous": 302, "*": 404}),
+    ("lims audit trail, filtered", "get", "/lims/trail/?action=state&person=a-analyst&since=2026-01-01",
+     LAB_A | {"b_admin"}, {"anonymous": 302, "*": 404}),
+    ("pt follow-ups", "get", "/quality/pt/follow-ups/", REGULATORS, {"anonymous": 302, "*": 403}),
+    ("pt follow-ups, closed", "get", "/quality/pt/follow-ups/?state=closed", REGULATORS,
+     {"anonymous": 302, "*": 403}),
 ]
 
 

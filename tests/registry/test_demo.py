@@ -30,3 +30,26 @@ def test_demo_data_is_deterministic_valid_and_realistic() -> None:
     Institution.objects.all().delete()
     demo.generate("tiny", seed=7)
     assert snapshot() == first
+
+
+@pytest.mark.django_db
+def test_demo_certificates_are_coherent_and_its_export_re_imports_unchanged() -> None:
+    import datetime as dt
+
+    from django.db.models import F
+    from django.utils import timezone
+
+    from opentic.registry.sheets import export, run_import
+    from opentic.registry.validity import expire_certificates
+
+    demo.generate("tiny", seed=11, institutions=120)
+    assert not Institution.objects.filter(cma_valid_until__lt=F("cma_valid_from")).exists()
+    ended = Institution.objects.filter(cma_valid_until__lt=timezone.localdate())
+    assert ended.exists()  # the demo shows ended certificates (3 %), each having run its six years
+    assert all(i.cma_valid_until - i.cma_valid_from == dt.timedelta(days=6 * 365) for i in ended)
+    expire_certificates()
+    regulator = User.objects.get(username="regulator")
+    for kind in ("institutions", "scope", "staff", "instruments"):
+        data, name = export(kind, Institution.objects.all(), "xlsx")
+        result = run_import(regulator, kind, name, data)
+        assert (result.created, result.updated, result.unchanged) == (0, 0, result.rows), kind

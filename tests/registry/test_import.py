@@ -24,7 +24,8 @@ def headers(kind: str) -> list[str]:
 def institution_row(code: str = NEW_CODE, cma: str = "232212070003", **over: str) -> list[str]:
     row = {"统一社会信用代码": code, "机构名称": "重庆永川新检测有限公司", "CMA证书编号": cma,
            "证书有效期起": "2023-05-01", "证书有效期止": "2029-04-30", "所有制": "民营", "第三方": "是",
-           "所在区县": "永川区", "功能区": "", "业务领域": "M8；M7", "地址": "重庆市永川区", "电话": "023-49000000",
+           "所在区县": "永川区", "功能区": "", "业务领域": "M8；M7",
+           "所属集群、集聚区和基地": "", "地址": "重庆市永川区", "电话": "023-49000000",
            "状态": ""} | over
     return [row[h] for h in headers("institutions")]
 
@@ -216,3 +217,40 @@ def test_instruments_import_validates_numbers_and_flags(world: World) -> None:
     assert Instrument.objects.count() == 2
     run_import(world.a_admin, "instruments", "i.csv", write_csv(headers("instruments"), rows[:1]))
     assert Instrument.objects.get(asset_number="YQ-00002").value_yuan == 310000
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_the_institutions_export_writes_names_and_re_imports_unchanged(world: World, fmt: str) -> None:
+    from opentic.core.tabular import read_table
+
+    world.lab_a.zones.set(["GXQ"])  # 江津 lies partly in 重庆高新区(西部科学城)
+    world.lab_a.domains.set(["M8", "M6"])  # M6's name holds the enumeration comma: 计量检定、校准、测试
+    data, name = export("institutions", Institution.objects.all(), fmt)
+    header, body = read_table(name, data)
+    rows = {r[0]: dict(zip(header, r, strict=True)) for r in body}
+    a = rows[CODE_A]
+    assert a["功能区"] == "重庆高新区(西部科学城)"
+    assert set(a["业务领域"].split("；")) == {"食品安全检验检测", "计量检定、校准、测试"}
+    units = set(a["所属集群、集聚区和基地"].split("；"))
+    assert {"渝西地区检验检测服务群", "国家检验检测高技术服务业集聚区"} <= units
+    for column in header:  # no column is empty when some institution has data for it
+        has_data = any(r[column] for r in rows.values())
+        assert has_data or column not in ("功能区", "业务领域", "所属集群、集聚区和基地"), column
+    assert not any(c.isascii() and c.isupper() for c in a["业务领域"])  # names, not codes like M8
+    result = run_import(world.regulator, "institutions", name, data)
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 2)
+    assert {d.code for d in Institution.objects.get(pk=world.lab_a.pk).domains.all()} == {"M8", "M6"}
+    assert export("institutions", Institution.objects.all(), fmt)[0] == data
+
+
+@pytest.mark.django_db
+def test_codes_and_enumerated_lists_still_import(world: World) -> None:
+    data = write_csv(headers("institutions"), [institution_row(业务领域="M8、M7", 功能区="GXQ")])
+    run_import(world.regulator, "institutions", "a.csv", data)
+    created = Institution.objects.get(credit_code=NEW_CODE)
+    assert {d.code for d in created.domains.all()} == {"M7", "M8"} and [z.code for z in created.zones.all()] == ["GXQ"]
+    with pytest.raises(Exception) as caught:
+        run_import(world.regulator, "institutions", "a.csv", write_csv(
+            headers("institutions"), [institution_row(业务领域="M8、火星检测")]))
+    assert "“火星检测”不存在" in str(caught.value.errors[0])  # type: ignore[attr-defined]

@@ -48,6 +48,9 @@ class VerdictOut(Schema):
     not_accepted_since: dt.datetime | None
     not_accepted_reason: str | None
     late: bool
+    institution_status_at_issue: str | None = Field(
+        None, description="when the institution was not valid at issue (e.g. expired: its CMA certificate had "
+                          "ended); null when it was valid")
 
 
 class RegisterIn(Schema):
@@ -82,6 +85,7 @@ def _verdict(v: services.Verdict) -> dict[str, object]:
         "superseded_by": _entry(v.superseded_by), "withdrawn": _entry(v.withdrawn),
         "not_accepted_since": v.not_accepted.start if v.not_accepted else None,
         "not_accepted_reason": v.not_accepted.reason if v.not_accepted else None, "late": v.late,
+        "institution_status_at_issue": v.lapsed or None,
     }
 
 

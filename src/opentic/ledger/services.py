@@ -16,7 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from opentic.core import audit
 from opentic.core.models import User
 from opentic.core.permissions import can_register_reports, require, require_regulator
-from opentic.registry.models import Institution
+from opentic.registry.models import Institution, InstitutionStatus
+from opentic.registry.validity import status_then, status_then_sql
 
 from . import entry as entries
 from . import sequencer
@@ -134,10 +135,15 @@ class Verdict:
     withdrawn: Entry | None = None
     not_accepted: NotAccepted | None = None
     late: bool = False
+    # The institution's status when the report was issued, when it was not valid then (an ended
+    # certificate: expired; registry.validity.status_then); empty when it was valid.
+    lapsed: str = ""
+    lapsed_label: Any = ""
+    certificate_until: dt.date | None = None
 
     @property
     def trusted(self) -> bool:
-        return self.status == "genuine" and self.not_accepted is None
+        return self.status == "genuine" and self.not_accepted is None and not self.lapsed
 
 
 MESSAGES = {
@@ -162,7 +168,9 @@ def _entries_naming(report: str) -> list[Entry]:
         f"e.sequenced_at, l.origin AS log_origin, l.year AS log_year, r.name AS institution_name, "
         f"EXISTS (SELECT 1 FROM {NotAccepted._meta.db_table} n JOIN {Institution._meta.db_table} i "
         f"ON i.id = n.institution_id WHERE i.credit_code = e.institution AND n.start <= e.claimed_at "
-        f"AND (n.{q('end')} IS NULL OR n.{q('end')} > e.claimed_at)) AS distrusted "
+        f"AND (n.{q('end')} IS NULL OR n.{q('end')} > e.claimed_at)) AS distrusted, "
+        f"r.status AS institution_status, r.cma_valid_until AS cma_valid_until, "
+        f"{status_then_sql('r.id', 'e.claimed_at')} AS status_decided "
         f"FROM {Entry._meta.db_table} e JOIN {Log._meta.db_table} l ON l.id = e.log_id "
         f"LEFT JOIN {Institution._meta.db_table} r ON r.credit_code = e.institution "
         f"WHERE e.report = %s OR e.replaces = %s"
@@ -171,6 +179,20 @@ def _entries_naming(report: str) -> list[Entry]:
     for e in found:
         e.log = Log(pk=e.log_id, origin=e.log_origin, year=e.log_year)  # type: ignore[attr-defined]
     return found
+
+
+def _lapse(entry: Entry) -> dict[str, Any]:
+    """Whether the institution held a valid certificate when it issued the report (registry.validity), from
+    the columns `_entries_naming` read with the entry."""
+    current = getattr(entry, "institution_status", None)
+    if current is None:  # an institution no longer in the register
+        return {}
+    until = entry.cma_valid_until  # type: ignore[attr-defined]
+    until = dt.date.fromisoformat(until) if isinstance(until, str) else until  # SQLite gives text
+    status = status_then(entry.status_decided, current, until, entry.claimed_at)  # type: ignore[attr-defined]
+    if status == InstitutionStatus.VALID:
+        return {}
+    return {"lapsed": status, "lapsed_label": InstitutionStatus(status).label, "certificate_until": until}
 
 
 def verify_report(credit_code: str, number: str, code: str, pdf: bytes | None = None) -> Verdict:
@@ -193,7 +215,8 @@ def verify_report(credit_code: str, number: str, code: str, pdf: bytes | None = 
         not_accepted = NotAccepted.objects.filter(
             institution__credit_code=credit_code, start__lte=issued.claimed_at).exclude(
             end__lte=issued.claimed_at).first()
-    verdict = Verdict("genuine", MESSAGES["genuine"], entry=issued, late=late, not_accepted=not_accepted)
+    verdict = Verdict("genuine", MESSAGES["genuine"], entry=issued, late=late, not_accepted=not_accepted,
+                      **_lapse(issued))
     if pdf is not None and entries.pdf_hash(pdf, code.strip()) != issued.pdf:
         return replace(verdict, status="altered", message=MESSAGES["altered"])
     withdrawn = next((e for e in own if e.event == "withdrawn"), None)

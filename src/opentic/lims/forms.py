@@ -5,14 +5,13 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .lifecycle import SAMPLE_LABELS, SampleState
-from .models import AnalysisService, Order
+from .models import SAMPLE_CHOICES, AnalysisService, Order
 
 
 class SampleFilterForm(forms.Form):
     q = forms.CharField(label=_("lab number or name"), required=False, max_length=100)
     state = forms.ChoiceField(label=_("state"), required=False,
-                              choices=[("", "—"), *((s.value, SAMPLE_LABELS[s]) for s in SampleState)])
+                              choices=[("", "—"), *SAMPLE_CHOICES])
 
 
 class RegisterForm(forms.Form):

@@ -154,6 +154,11 @@ class LabNumberCounter(models.Model):
         return f"{self.institution_id}/{self.year}: {self.last}"
 
 
+# The sample states in the reader's language. The labels are their own (Chinese) msgids, translated in
+# locale/en, so that the choices the migrations recorded stay equal and need no migration.
+SAMPLE_CHOICES = [(s.value, _(SAMPLE_LABELS[s])) for s in SampleState]
+
+
 class Sample(models.Model):
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="samples")
@@ -161,8 +166,7 @@ class Sample(models.Model):
     name = models.CharField(_("sample name"), max_length=200)
     test_object = models.ForeignKey(TestObject, verbose_name=_("object"), on_delete=models.PROTECT, related_name="+")
     description = models.CharField(_("description"), max_length=500, blank=True)
-    state = models.CharField(_("state"), max_length=16, choices=[(s.value, SAMPLE_LABELS[s]) for s in SampleState],
-                             default=SampleState.REGISTERED)
+    state = models.CharField(_("state"), max_length=16, choices=SAMPLE_CHOICES, default=SampleState.REGISTERED)
     condition = models.CharField(_("condition on receipt"), max_length=300, blank=True)
     received_at = models.DateTimeField(_("received at"), null=True, blank=True)
     state_reason = models.CharField(_("reason"), max_length=300, blank=True)

@@ -22,7 +22,6 @@ from opentic.core.permissions import lab_of
 from opentic.registry.models import Institution, TestObject
 
 from . import orders, services
-from .lifecycle import SAMPLE_LABELS, SampleState
 from .models import Order, Sample
 from .order_forms import ClientForm, ObjectForm, OrderForm, SampleRows, TestsForm
 from .worklists import worklist
@@ -111,7 +110,7 @@ def _page(request: HttpRequest, o: Order, registration: dict[str, Any], errors: 
           ) -> dict[str, Any]:
     samples = list(Sample.objects.filter(order=o).select_related("test_object").order_by("id"))
     for s in samples:
-        s.state_label = SAMPLE_LABELS[SampleState(s.state)]  # type: ignore[attr-defined]
+        s.state_label = s.get_state_display()  # type: ignore[attr-defined]
     return {"order": o, "samples": samples, "errors": errors or [], **registration}
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from opentic.lims import method_views, order_views, qc_views, views, worksheet_views
+from opentic.lims import method_views, order_views, qc_views, trail, views, worksheet_views
 
 app_name = "lims"
 urlpatterns = [
@@ -27,4 +27,5 @@ urlpatterns = [
     path("worksheets/<int:pk>/release/", qc_views.release, name="worksheet_release"),
     path("qc/rejections/<int:pk>/corrective-action/", qc_views.corrective_action, name="corrective_action"),
     path("qc/", qc_views.charts, name="qc_charts"),
+    path("trail/", trail.trail, name="trail"),
 ]

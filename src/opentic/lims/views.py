@@ -15,9 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from opentic.core import audit
 from opentic.core.feedback import keep_typed, kept_typed, refused
-from opentic.core.models import AuditEvent, Role, User
+from opentic.core.history import page_of
+from opentic.core.models import Role, User
 from opentic.core.permissions import lab_of
 from opentic.numerics.reporting import BelowLoq, Reporting, formatted
 from opentic.numerics.rounding import RoundingError, to_decimal
@@ -25,7 +25,7 @@ from opentic.numerics.stats.checks import NotFinite, parse_finite
 from opentic.registry.importing import ImportRejected
 from opentic.registry.models import Institution, Instrument, Parameter, ScopeLine, TestObject
 
-from . import budget, hooks, services
+from . import budget, hooks, services, trail
 from .benches import bench_instruments
 from .forms import (
     AuthorizationForm,
@@ -40,7 +40,7 @@ from .forms import (
 )
 from .judgement import CONFORMITY_LABELS
 from .labels import label_pdf
-from .lifecycle import SAMPLE_LABELS, SampleState, results_allowed
+from .lifecycle import SampleState, results_allowed
 from .models import (
     Analysis,
     AnalysisService,
@@ -161,7 +161,7 @@ def sample(request: HttpRequest, pk: int) -> HttpResponse:
         "can_cancel": s.state in (SampleState.REGISTERED, SampleState.RECEIVED),
         "can_invalidate": request.user.has_role(Role.REVIEWER) and s.state in (  # type: ignore[union-attr]
             SampleState.IN_TESTING, SampleState.TO_BE_VERIFIED, SampleState.VERIFIED, SampleState.REPORTED),
-        "state_label": SAMPLE_LABELS[SampleState(s.state)],
+        "state_label": s.get_state_display(),
         "can_receive": s.state == SampleState.REGISTERED,
         # Reports build on the LIMS, not the other way round: their app registers the lookup (lims/hooks.py).
         "reports": hooks.reports_of(s),
@@ -198,7 +198,7 @@ def change_state(request: HttpRequest, pk: int) -> HttpResponse:
         change = services.cancel_sample if d["action"] == "cancel" else services.invalidate_sample
         change(request.user, s, d["reason"], expected_version=d["version"] or None)  # type: ignore[arg-type]
         messages.success(request, _("Sample %(number)s: %(state)s.") % {
-            "number": s.lab_number, "state": SAMPLE_LABELS[SampleState(Sample.objects.get(pk=s.pk).state)]})
+            "number": s.lab_number, "state": Sample.objects.get(pk=s.pk).get_state_display()})
     except (ValidationError, PermissionDenied) as exc:
         refused(request, exc)
     return redirect("lims:sample", pk=s.pk)
@@ -266,10 +266,8 @@ def retest(request: HttpRequest, pk: int, analysis_pk: int) -> HttpResponse:
 @login_required
 def history(request: HttpRequest, pk: int) -> HttpResponse:
     s = _sample(request, pk)
-    ids = [str(i) for i in s.analyses.values_list("pk", flat=True)]
-    events = AuditEvent.objects.filter(chain=audit.chain_key(s.institution_id)).filter(
-        Q(entity="lims.Sample", entity_id=str(s.pk)) | Q(entity="lims.Analysis", entity_id__in=ids)).order_by("seq")
-    return render(request, "lims/history.html", {"sample": s, "events": events})
+    page, events = page_of(trail.sample_events(s.institution_id, s), request.GET.get("page"))
+    return render(request, "lims/history.html", {"sample": s, "page": page, "events": events, "query": ""})
 
 
 

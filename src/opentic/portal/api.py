@@ -126,7 +126,7 @@ def public_institution(request: HttpRequest, pk: int) -> dict[str, object]:
     return {
         "id": institution.pk, "name": institution.name, "credit_code": institution.credit_code,
         "cma_number": institution.cma_number, "cma_valid_from": institution.cma_valid_from,
-        "cma_valid_until": institution.cma_valid_until, "status": institution.status, "valid_today": valid,
+        "cma_valid_until": institution.cma_valid_until, "status": institution.current_status, "valid_today": valid,
         "district": institution.district.name, "address": institution.address, "phone": institution.phone,
         "scope": [_line(line) for line in lines],
     }

@@ -7,8 +7,9 @@ from collections import defaultdict
 from typing import Any
 
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from opentic.numerics import plots
 
@@ -40,7 +41,8 @@ def charts(r: Round, items: list[Any], rows: list[dict[str, Any]], highlight: in
                   for row in rows if (z := _score(row["cells"][index])) is not None]
         if points:
             title = f"{item.code}: {r.get_score_kind_display()}"
-            bars.append({"item": item, "svg": mark_safe(plots.z_bars(points, title))})
+            symbol = "En" if r.score_kind == Round.ScoreKind.EN else r.get_score_kind_display()
+            bars.append({"item": item, "svg": mark_safe(plots.z_bars(points, title, symbol))})
     youden = None
     if len(items) == 2:
         pairs = [(row["participation"].code, a, b, row["participation"].pk == highlight) for row in rows
@@ -48,6 +50,14 @@ def charts(r: Round, items: list[Any], rows: list[dict[str, Any]], highlight: in
         if pairs:
             youden = mark_safe(plots.youden(pairs, "Youden", items[0].code, items[1].code))
     return {"bars": bars, "youden": youden}
+
+
+def criteria(kind: str) -> str:
+    """How a score of this kind is judged (ISO 13528:2022 9.4–9.7; numerics.stats.proficiency.classify)."""
+    if kind == "En":
+        return _("|En| ≤ 1 satisfactory; |En| > 1 unsatisfactory")
+    symbol = dict(Round.ScoreKind.choices).get(kind, kind)
+    return _("|%(s)s| ≤ 2 satisfactory; 2 < |%(s)s| < 3 questionable; |%(s)s| ≥ 3 unsatisfactory") % {"s": symbol}
 
 
 def round_context(r: Round, manager: bool, mine: Participation | None, user: Any) -> dict[str, Any]:
@@ -73,7 +83,7 @@ def round_context(r: Round, manager: bool, mine: Participation | None, user: Any
         "candidates": candidates, "published": r.state == Round.State.PUBLISHED,
         "appeals": (Appeal.objects.filter(participation__round=r) if manager else
                     Appeal.objects.filter(participation=mine)).select_related("participation"),
-        "today": timezone.localdate(),
+        "today": timezone.localdate(), "criteria": criteria(r.score_kind),
         **(charts(r, items, rows, mine.pk if mine else None) if visible else {"bars": [], "youden": None}),
     }
 
@@ -91,8 +101,9 @@ def round_pdf(r: Round, participant: Participation | None) -> bytes:
     own = None
     if participant is not None:
         own = next((row for row in rows if row["participation"].pk == participant.pk), None)
-    html = render_to_string("quality/report.html", {
-        "round": r, "items": items, "rows": rows, "participant": participant, "own": own,
-        "generated": timezone.localtime(),
-        **charts(r, items, rows, participant.pk if participant else None)})
+    with translation.override("zh-hans"):  # the report is a Chinese document, whatever the reader's language
+        html = render_to_string("quality/report.html", {
+            "round": r, "items": items, "rows": rows, "participant": participant, "own": own,
+            "generated": timezone.localtime(), "criteria": criteria(r.score_kind),
+            **charts(r, items, rows, participant.pk if participant else None)})
     return bytes(HTML(string=html).write_pdf())

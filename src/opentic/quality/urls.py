@@ -1,6 +1,6 @@
 from django.urls import path
 
-from opentic.quality import views
+from opentic.quality import follow_ups, views
 
 app_name = "quality"
 urlpatterns = [
@@ -15,5 +15,6 @@ urlpatterns = [
     path("pt/rounds/<int:pk>/my-report.pdf", views.participant_report, name="participant_report"),
     path("pt/rounds/<int:pk>/<slug:action>/", views.round_action, name="round_action"),
     path("pt/appeals/<int:pk>/decide/", views.decide, name="decide"),
+    path("pt/follow-ups/", follow_ups.follow_ups, name="follow_ups"),
     path("pt/follow-ups/<int:pk>/close/", views.close_follow_up, name="close_follow_up"),
 ]

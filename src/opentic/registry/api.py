@@ -43,12 +43,22 @@ class InstitutionOut(InstitutionCore):
     district: str = Field(alias="district_id")
     address: str
     phone: str
-    status: str
+    status: str = Field(description="the status today: an ended certificate reads expired (registry.validity)")
+    certificate_ends_soon: bool = Field(description="valid, and the certificate ends within 3 months")
+
+    @staticmethod
+    def resolve_status(obj: Institution) -> str:
+        return obj.current_status
+
+    @staticmethod
+    def resolve_certificate_ends_soon(obj: Institution) -> bool:
+        return obj.expires_soon
 
 
 class InstitutionFilter(Schema):
     q: str | None = Field(None, max_length=100)
-    status: InstitutionStatus | None = None
+    status: InstitutionStatus | None = Field(None, description="the status today (an ended certificate: expired)")
+    expiring: bool | None = Field(None, description="only certificates ending within 3 months")
     region: str | None = Field(None, max_length=40)
     district: str | None = Field(None, pattern=r"^\d{6}$")
     unit: str | None = Field(None, max_length=4)

@@ -259,6 +259,8 @@ def generate(scale: str = "chongqing", seed: int = 2023, today: dt.date | None =
         status = (InstitutionStatus.SUSPENDED if roll < 0.01 else InstitutionStatus.REVOKED if roll < 0.015
                   else InstitutionStatus.VALID)
         valid_until = issued + dt.timedelta(days=6 * 365) if rng.random() > 0.03 else today - dt.timedelta(days=30)
+        if valid_until < today:  # an ended certificate ran its six years (and began before it ended)
+            issued = valid_until - dt.timedelta(days=6 * 365)
         authority = "22" if count <= 9999 else f"{i % 32:02d}"
         serial = i + 1 if count <= 9999 else i // 32 + 1
         new.append(Institution(
@@ -385,7 +387,8 @@ def _accounts(institutions: list[Institution]) -> None:
     make("regulator", [Role.REGULATOR])
     # The demo labs are food-safety labs (domain M8), whose daily work the LIMS demo shows in mg/kg.
     food = set(Institution.domains.through.objects.filter(domain_id="M8").values_list("institution_id", flat=True))
-    valid = sorted((i for i in institutions if i.status == InstitutionStatus.VALID),
+    today = timezone.localdate()  # a demo lab holds a certificate in force (registry.validity)
+    valid = sorted((i for i in institutions if i.status == InstitutionStatus.VALID and i.cma_valid_until >= today),
                    key=lambda i: (i.pk not in food, i.pk))[:2]
     for n, inst in enumerate(valid, start=1):
         make(f"lab{n}-admin", [Role.INSTITUTION_ADMIN], inst)

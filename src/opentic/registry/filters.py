@@ -8,6 +8,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from opentic.registry import validity
 from opentic.registry.models import District, Domain, Institution, InstitutionStatus, Ownership, SpatialUnit
 
 
@@ -31,15 +32,18 @@ class InstitutionFilterForm(PlaceFilterForm):
     q = forms.CharField(label=_("Name, credit code or CMA number"), required=False, max_length=100)
     status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", "—"), *InstitutionStatus.choices])
     ownership = forms.ChoiceField(label=_("Ownership"), required=False, choices=[("", "—"), *Ownership.choices])
-    field_order = ["q", "status", "region", "district", "unit", "domain", "ownership"]
+    expiring = forms.BooleanField(label=_("Certificate ends within 3 months"), required=False)
+    field_order = ["q", "status", "expiring", "region", "district", "unit", "domain", "ownership"]
 
 
 def filter_institutions(queryset: QuerySet[Institution], data: dict[str, Any]) -> QuerySet[Institution]:
     """Apply cleaned filter values (from the form or the API) to a queryset of institutions."""
     if q := (data.get("q") or "").strip():
         queryset = queryset.filter(Q(name__contains=q) | Q(credit_code=q.upper()) | Q(cma_number=q))
-    if data.get("status"):
-        queryset = queryset.filter(status=data["status"])
+    if data.get("status"):  # the status today: an ended certificate is 过期 (registry.validity)
+        queryset = validity.filter_status(queryset, data["status"])
+    if data.get("expiring"):
+        queryset = validity.filter_expiring(queryset)
     if data.get("region"):
         queryset = queryset.filter(district__region=data["region"])
     if data.get("district"):

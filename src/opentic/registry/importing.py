@@ -145,9 +145,26 @@ def positive_int(value: str) -> int:
 
 
 def split_list(value: str) -> list[str]:
-    for sep in ("；", ",", "，", "、"):
+    """Items separated by semicolons or commas (full- or half-width). The enumeration comma 、 is left in:
+    a name may hold it (业务领域 “计量检定、校准、测试”); `resolve_names` splits on it when a whole item is
+    not a name."""
+    for sep in ("；", ",", "，"):
         value = value.replace(sep, ";")
     return [v.strip() for v in value.split(";") if v.strip()]
+
+
+def resolve_names(items: Sequence[str], table: Mapping[str, Any]) -> tuple[list[Any], list[str]]:
+    """Look each item up by code or name; an unknown item written as “M8、M7” is tried part by part.
+    Returns what was found and what was not."""
+    found, unknown = [], []
+    for item in items:
+        parts = [item] if item in table else [p.strip() for p in item.split("、") if p.strip()]
+        for part in parts:
+            if part in table:
+                found.append(table[part])
+            else:
+                unknown.append(part if len(parts) > 1 else item)
+    return found, unknown
 
 
 OWNERSHIP_ZH: dict[str, str] = {

@@ -155,6 +155,24 @@ class Institution(models.Model):
         day = day or timezone.localdate()
         return self.status == InstitutionStatus.VALID and self.cma_valid_from <= day <= self.cma_valid_until
 
+    # The status today, derived from the certificate's dates (registry.validity): an ended certificate
+    # reads 过期 before the daily job records it. Templates and API outputs show these, not `status`.
+    @property
+    def current_status(self) -> str:
+        from opentic.registry.validity import effective_status
+
+        return effective_status(self)
+
+    def get_current_status_display(self) -> str:
+        return str(InstitutionStatus(self.current_status).label)
+
+    @property
+    def expires_soon(self) -> bool:
+        """Valid, and the certificate ends within three months (Order 163 art. 13: renew in time)."""
+        from opentic.registry.validity import expiring_soon
+
+        return expiring_soon(self)
+
     def spatial_units(self) -> models.QuerySet[SpatialUnit]:
         """Clusters, zones and bases this institution belongs to, derived from its district and zones."""
         return SpatialUnit.objects.filter(

@@ -9,6 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
 from opentic.core import audit
 from opentic.core.models import User
@@ -41,15 +43,18 @@ def change_institution_status(actor: User, institution: Institution, new_status:
     require_regulator(actor)
     reason = (reason or "").strip()
     if new_status not in InstitutionStatus.values:
-        raise ValidationError({"status": f"未知状态:{new_status}"})
+        raise ValidationError({"status": _("Unknown status: %(status)s") % {"status": new_status}})
     if not reason:
-        raise ValidationError({"reason": "变更机构状态必须填写理由"})
+        raise ValidationError({"reason": _("A change of an institution's status needs its reason.")})
     institution = Institution.objects.select_for_update().get(pk=institution.pk)
     old = institution.status
     if new_status not in STATUS_TRANSITIONS[old]:
-        raise ValidationError(
-            {"status": f"不能从“{InstitutionStatus(old).label}”变更为“{InstitutionStatus(new_status).label}”"}
-        )
+        raise ValidationError({"status": _("“%(old)s” cannot become “%(new)s”.") % {
+            "old": InstitutionStatus(old).label, "new": InstitutionStatus(new_status).label}})
+    if new_status == InstitutionStatus.VALID and institution.cma_valid_until < timezone.localdate():
+        raise ValidationError({"status": _(
+            "The CMA certificate ended on %(day)s: register the renewed certificate before restoring “valid”."
+        ) % {"day": formats.date_format(institution.cma_valid_until, "DATE_FORMAT")}})
     institution.status = new_status
     institution.save(update_fields=["status", "updated_at"])
     InstitutionStatusChange.objects.create(

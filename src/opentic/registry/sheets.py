@@ -39,6 +39,7 @@ from opentic.registry.importing import (
     parse_rows,
     positive_int,
     resolve_institutions,
+    resolve_names,
     split_list,
     standard_code,
     text,
@@ -58,6 +59,7 @@ from opentic.registry.models import (
     Parameter,
     ScopeLine,
     SignatoryAuthorization,
+    SpatialUnit,
     Staff,
     Standard,
     TestObject,
@@ -86,6 +88,9 @@ INSTITUTION_COLUMNS = [
     Column("所在区县", "district", text(20), True),
     Column("功能区", "zones", split_list),
     Column("业务领域", "domains", split_list),
+    # Derived from the district and the zones (Institution.spatial_units): written for the reader, and
+    # ignored on import, so that an exported file re-imports unchanged.
+    Column("所属集群、集聚区和基地", "units", split_list),
     Column("地址", "address", text(300)),
     Column("电话", "phone", text(40)),
     Column("状态", "status", choice(InstitutionStatus, STATUS_ZH)),
@@ -113,16 +118,16 @@ def import_institutions(ctx: Context, rows: list[Row]) -> ImportResult:
         if v.get("district") and v["district"] not in districts:
             ctx.error(row.number, "所在区县", f"“{v['district']}”不是重庆市的区县名称或代码")
         for column, key, table in (("功能区", "zones", zones), ("业务领域", "domains", domains)):
-            for item in v.get(key) or []:
-                if item not in table:
-                    ctx.error(row.number, column, f"“{item}”不存在")
+            v[key], unknown = resolve_names(v.get(key) or [], table)
+            for item in unknown:
+                ctx.error(row.number, column, f"“{item}”不存在")
         if v.get("cma_valid_from") and v.get("cma_valid_until") and v["cma_valid_until"] < v["cma_valid_from"]:
             ctx.error(row.number, "证书有效期止", "早于有效期起")
         owner = cma_owner.get(v.get("cma_number") or "")
         if owner and owner != v.get("credit_code"):
             ctx.error(row.number, "CMA证书编号", f"已登记在机构 {owner} 名下")
         current = existing.get(v.get("credit_code") or "")
-        if current and v.get("status") and v["status"] != current.status:
+        if current and v.get("status") and v["status"] not in (current.status, current.current_status):
             ctx.error(row.number, "状态", "机构状态只能通过状态变更办理并说明理由,不能通过导入修改")
     if ctx.errors:
         raise ImportRejected(ctx.errors)
@@ -135,16 +140,16 @@ def import_institutions(ctx: Context, rows: list[Row]) -> ImportResult:
         values["address"] = values["address"] or ""
         values["phone"] = values["phone"] or ""
         district = districts[v["district"]]
-        zone_codes = sorted({zones[z].code for z in v.get("zones") or []})
-        domain_codes = sorted({domains[d].code for d in v.get("domains") or []})
+        zone_codes = sorted({z.code for z in v["zones"]})
+        domain_codes = sorted({d.code for d in v["domains"]})
         institution = existing.get(v["credit_code"])
         if institution is None:
             institution = Institution.objects.create(
                 credit_code=v["credit_code"], district=district,
                 status=v.get("status") or InstitutionStatus.VALID, **values,
             )
-            institution.zones.set(zone_codes)  # type: ignore[arg-type]
-            institution.domains.set(domain_codes)  # type: ignore[arg-type]
+            institution.zones.set(zone_codes)
+            institution.domains.set(domain_codes)
             InstitutionStatusChange.objects.create(
                 institution=institution, new_status=institution.status, reason="导入登记", actor=ctx.actor
             )
@@ -164,8 +169,8 @@ def import_institutions(ctx: Context, rows: list[Row]) -> ImportResult:
             result.unchanged += 1
             continue
         institution.save()
-        institution.zones.set(zone_codes)  # type: ignore[arg-type]
-        institution.domains.set(domain_codes)  # type: ignore[arg-type]
+        institution.zones.set(zone_codes)
+        institution.domains.set(domain_codes)
         audit.record(actor=ctx.actor, action="update", entity=institution,
                      changes={**diff, "file_sha256": ctx.digest}, reason="导入")
         result.updated += 1
@@ -173,12 +178,22 @@ def import_institutions(ctx: Context, rows: list[Row]) -> ImportResult:
 
 
 def export_institutions(queryset: QuerySet[Institution]) -> Iterable[list[Any]]:
+    # The layout, read once: 21 units, against one query per institution for Institution.spatial_units().
+    units: dict[str, list[SpatialUnit]] = {}
+    zone_units: dict[str, list[SpatialUnit]] = {}
+    for unit in SpatialUnit.objects.prefetch_related("districts", "zones"):
+        for d in unit.districts.all():
+            units.setdefault(d.code, []).append(unit)
+        for z in unit.zones.all():
+            zone_units.setdefault(z.code, []).append(unit)
     for i in queryset.select_related("district").prefetch_related("zones", "domains").order_by("credit_code"):
         yield [
             i.credit_code, i.name, i.cma_number, _date(i.cma_valid_from), _date(i.cma_valid_until),
             OWNERSHIP_ZH[i.ownership], _yes_no(i.third_party), i.district.name,
-            "；".join(z.code for z in i.zones.all()), "；".join(d.code for d in i.domains.all()),
-            i.address, i.phone, STATUS_ZH[i.status],
+            "；".join(z.name for z in i.zones.all()), "；".join(d.name for d in i.domains.all()),
+            "；".join(sorted({u.name for u in [*units.get(i.district_id, []),
+                                             *(u for z in i.zones.all() for u in zone_units.get(z.code, []))]})),
+            i.address, i.phone, STATUS_ZH[i.current_status],  # the status today (registry.validity)
         ]
 
 

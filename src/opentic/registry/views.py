@@ -6,17 +6,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from opentic.core import audit
+from opentic.core import audit, history
 from opentic.core.models import AuditEvent
 from opentic.core.permissions import can_manage_staff_and_instruments, can_view_private, is_regulator
-from opentic.registry import services
+from opentic.registry import services, validity
 from opentic.registry.filters import ImportForm, InstitutionFilterForm, StatusChangeForm, filter_institutions
 from opentic.registry.importing import ImportRejected
 from opentic.registry.models import ImportBatch, Institution
@@ -44,7 +44,12 @@ def institution_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(queryset.order_by("name"), 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "registry/list.html", {"form": form, "page": page, "query": query.urlencode()})
+    return render(request, "registry/list.html", {
+        "form": form, "page": page, "query": query.urlencode(),
+        # The regulator's reminders (Order 163 art. 13): certificates to renew soon, and ended ones.
+        "expiring_count": validity.filter_expiring(Institution.objects.all()).count(),
+        "expired_count": validity.filter_status(Institution.objects.all(), "expired").count(),
+    })
 
 
 @login_required
@@ -68,14 +73,21 @@ def institution_detail(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
+# The register's own records in an institution's chain: its scope, staff and instruments, and the
+# regulator's 失信 declarations. The lab's LIMS work has its own page (lims:trail).
+REGISTER_ENTITIES = Q(entity__startswith="registry.") | Q(entity="ledger.NotAccepted")
+
+
 @login_required
 def institution_history(request: HttpRequest, pk: int) -> HttpResponse:
     institution = visible_institution(request, pk)
-    events = audit.history(institution) | AuditEvent.objects.filter(chain=audit.chain_key(institution.pk))
+    events = audit.history(institution) | AuditEvent.objects.filter(
+        REGISTER_ENTITIES, chain=audit.chain_key(institution.pk))
+    page, described = history.page_of(events, request.GET.get("page"))
     return render(request, "registry/history.html", {
         "institution": institution,
         "status_changes": institution.status_changes.select_related("actor"),
-        "events": events.order_by("-at")[:300],
+        "page": page, "events": described, "query": "",
     })
 
 

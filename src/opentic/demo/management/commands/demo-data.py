@@ -10,6 +10,7 @@ from opentic.lims.demo import seed
 from opentic.quality.demo import seed as seed_pt
 from opentic.registry import demo
 from opentic.registry.models import Institution
+from opentic.registry.validity import expire_certificates
 from opentic.reports.demo import issue_demo_reports
 
 
@@ -32,6 +33,8 @@ class Command(BaseCommand):
             summary = demo.generate(options["scale"], options["seed"], institutions=options["institutions"])
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+        expired = expire_certificates()  # as the daily job would: ended certificates recorded as 过期
+        self.stdout.write(f"{len(expired)} institutions whose certificate has ended recorded as expired")
         samples = seed()
         self.stdout.write(f"{samples} samples in the demo labs' LIMS, in every state (sign in as lab1-analyst …)")
         reports = 0 if options["no_reports"] else issue_demo_reports()
