@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 from django.db import transaction
+from opentic.ledger.samples import sample_pdf
 from playwright.sync_api import Page, expect
 
 from opentic.ledger import entry as entries
 from opentic.ledger import services
-from opentic.ledger.samples import sample_pdf
 from tests.conftest import CODE_A, World
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

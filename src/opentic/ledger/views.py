@@ -99,19 +99,19 @@ def verify(request: HttpRequest) -> HttpResponse:
     form = VerifyForm((request.POST if request.method == "POST" else request.GET) if submitted else None,
                       request.FILES or None)
     if submitted and form.is_valid():
-        pdf = form.cleaned_data.get("pdf")
+        pdf, data = form.cleaned_data.get("pdf"), form.cleaned_data
         try:
+            content = None
             if pdf is not None:
                 if pdf.size > MAX_UPLOAD:
                     raise ValidationError("PDF 超过 20 MB")
-                data = pdf.read()
-                if form.cleaned_data["n"] and form.cleaned_data["c"]:
-                    verdict = services.verify_report(form.cleaned_data["i"], form.cleaned_data["n"],
-                                                     form.cleaned_data["c"], data)
-                else:
-                    verdict = services.verify_pdf(data)
+                content = pdf.read()
+            if content is not None and not (data["n"] and data["c"]):
+                verdict = services.verify_pdf(content)
+            elif data["i"]:
+                verdict = services.verify_report(data["i"], data["n"], data["c"], content)
             else:
-                verdict = services.verify_report(form.cleaned_data["i"], form.cleaned_data["n"], form.cleaned_data["c"])
+                verdict = services.verify_code(data["n"], data["c"], content)
         except ValidationError as exc:
             error = " ".join(exc.messages)
     elif submitted:

@@ -29,7 +29,6 @@ class Command(BaseCommand):
             summary = demo.generate(options["scale"], options["seed"], institutions=options["institutions"])
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
-        from opentic.ledger.demo import register_samples
         from opentic.lims.demo import seed
 
         samples = seed()
@@ -37,16 +36,15 @@ class Command(BaseCommand):
         from opentic.reports.demo import issue_demo_reports
 
         reports = 0 if options["no_reports"] else issue_demo_reports()
-        self.stdout.write(f"{reports} signed reports issued for the verified samples (lab1-signatory)")
+        self.stdout.write(f"{reports} signed reports issued for the verified samples (lab1-signatory); "
+                          "var/demo-reports/README.md names the samples to verify (genuine, altered, amended, "
+                          "withdrawn, issued while 失信)")
         from opentic.quality.demo import seed as seed_pt
 
         pt_results = seed_pt()
         self.stdout.write(f"{pt_results} results in a published proficiency testing round, and an open round "
                           "(sign in as regulator or lab1-admin)")
-        entries = register_samples()
         demo.analyze()
-        self.stdout.write(f"{entries} sample reports registered in the ledger (var/demo-reports: PDFs, proof files, "
-                          "an altered copy)")
         self.stdout.write(
             f"{summary.institutions} institutions, {summary.scope_lines} scope lines, {summary.staff} staff, "
             f"{summary.instruments} instruments in {time.perf_counter() - started:.1f} s; "
