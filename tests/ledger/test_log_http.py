@@ -254,3 +254,34 @@ def test_the_offline_verifier_command(world: World, tmp_path: Path, capsys: pyte
     (tmp_path / "r.pdf.tlog-proof").write_text(fresh)
     code_, out, _ = run(str(tmp_path / "r.pdf"))
     assert code_ == 4 and out.startswith("WITHDRAWN")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_offline_verifier_refreshes_its_proof_from_the_platform(world: World, tmp_path: Path, live_server: object,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from django.db import transaction
+
+    code = entries.new_code()
+    pdf = signed_pdf(services.verification_url(CODE_A, "JJ-11", code), ["Report JJ-11"])
+    with transaction.atomic():  # sequenced in this thread: the live server shares the test database
+        old = services.register_report(world.a_signatory, world.lab_a, "JJ-11", pdf, code=code, esign=SIGNED)
+    new_code = entries.new_code()
+    new_pdf = signed_pdf(services.verification_url(CODE_A, "JJ-11-A1", new_code), ["Report JJ-11-A1"])
+    with transaction.atomic():
+        services.register_report(world.a_signatory, world.lab_a, "JJ-11-A1", new_pdf, code=new_code, esign=SIGNED,
+                                 event="amended", replaces=("JJ-11", code), reason="更正")
+    (tmp_path / "r.pdf").write_bytes(pdf)
+    (tmp_path / "r.pdf.tlog-proof").write_text(old.proof)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exit_:
+            call_command("verify", str(tmp_path / "r.pdf"), "--key", log_verifier().vkey, *args)
+        out, err = capsys.readouterr()
+        return int(exit_.value.code or 0), out, err
+
+    assert run()[0] == 0  # as of the proof file's checkpoint, before the amendment
+    status, out, _ = run("--refresh", str(live_server))
+    assert status == 3 and out.startswith("SUPERSEDED") and "fresh from the platform" in out
+    status, _, err = run("--refresh", "http://127.0.0.1:9")  # the discard port: nothing answers
+    assert status == 2 and "cannot refresh" in err and len(err.strip().splitlines()) == 1

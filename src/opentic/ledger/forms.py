@@ -33,3 +33,19 @@ class NotAcceptedForm(forms.Form):
 class EndNotAcceptedForm(forms.Form):
     end = forms.DateTimeField(label=_("until"))
     reason = forms.CharField(label=_("reason"), max_length=500)
+
+
+class SigningKeyForm(forms.Form):
+    """A signatory registers the certificate of the key its own LIMS signs registrations with."""
+
+    name = forms.CharField(label=_("name"), max_length=100)
+    certificate = forms.CharField(label=_("certificate (PEM)"), max_length=20000,
+                                  widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}))
+    password = forms.CharField(label=_("your password (electronic signature)"), max_length=200,
+                               widget=forms.PasswordInput)
+
+
+class RevokeKeyForm(forms.Form):
+    key = forms.IntegerField(widget=forms.HiddenInput)
+    password = forms.CharField(label=_("your password (electronic signature)"), max_length=200,
+                               widget=forms.PasswordInput)
