@@ -188,6 +188,11 @@ class Verdict:
     def trusted(self) -> bool:
         return self.status == "genuine" and self.not_accepted is None
 
+    @property
+    def current_query(self) -> str:
+        """The current version's link on this site, whatever public address the reports print."""
+        return "?" + urlparse(self.current_url).query if self.current_url else ""
+
 
 MESSAGES = {
     "genuine": _("Genuine: this file is the report registered in the ledger, unaltered, and carries a valid "
