@@ -69,7 +69,7 @@ def test_a_reader_checks_real_reports_every_way(lab: Lab, live_server: object, p
     genuine, original, amended = reports["genuine"], reports["original"], reports["amended"]
     withdrawn, distrusted = reports["withdrawn"], reports["distrusted"]
     (tmp_path / "genuine.pdf").write_bytes(bytes(genuine.pdf))
-    (tmp_path / "altered.pdf").write_bytes(altered_copy(bytes(genuine.pdf)))
+    (tmp_path / "altered.pdf").write_bytes(altered_copy(bytes(genuine.pdf), genuine.twin["results"][0]["result"]))
     (tmp_path / "withdrawn.pdf").write_bytes(bytes(withdrawn.pdf))
     verdict = page.locator("#verdict")
 

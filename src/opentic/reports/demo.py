@@ -53,15 +53,30 @@ def _signatory(n: int, today: dt.date) -> User | None:
     return signatory
 
 
-def altered_copy(pdf: bytes, text: str = "0.012") -> bytes:
+def _position(reader: object, value: str) -> tuple[float, float] | None:
+    """Where on page 1 the text `value` starts, in PDF user space (WeasyPrint flips its y axis)."""
+    found: list[tuple[float, float]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
+        if not found and text.strip().startswith(value):
+            x, y = tm[4], tm[5]
+            found.append((cm[0] * x + cm[2] * y + cm[4], cm[1] * x + cm[3] * y + cm[5]))
+
+    reader.pages[0].extract_text(visitor_text=visit)  # type: ignore[attr-defined]
+    return found[0] if found else None
+
+
+def altered_copy(pdf: bytes, value: str, forged: str = "0.012") -> bytes:
     """What a forger does to a signed report: lay a new value over a result, keeping the QR code and the
     verification link. The file no longer matches its registration, and its signature breaks."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.annotations import FreeText
 
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
-    writer.add_annotation(0, FreeText(text=text, rect=(380, 420, 460, 436), font_size="10pt",
-                                      background_color="ffffff", border_color="ffffff"))
+    reader = PdfReader(io.BytesIO(pdf))
+    x, y = _position(reader, value) or (360.0, 560.0)
+    writer = PdfWriter(clone_from=reader)
+    writer.add_annotation(0, FreeText(text=forged, rect=(x - 1, y - 3, x + 50, y + 9), font="Helvetica",
+                                      font_size="8pt", background_color="ffffff", border_color=None))
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -88,7 +103,7 @@ def _issue(today: dt.date) -> list[DemoFile]:
                                   "GENUINE, exit 0", bytes(genuine.pdf)))
             files.append(DemoFile("altered", genuine, "上一份报告的篡改件：结果被覆盖为 0.012 / the genuine report "
                                   "with a result overwritten", "已被篡改 altered", "NOT GENUINE, exit 1",
-                                  altered_copy(bytes(genuine.pdf))))
+                                  altered_copy(bytes(genuine.pdf), genuine.twin["results"][0]["result"])))
             first = services.issue_report(signatory, samples[1], DEMO_PASSWORD)
             second = services.issue_report(signatory, samples[1], DEMO_PASSWORD, replaces=first,
                                            reason="委托单位名称有误，更正后重新出具")
