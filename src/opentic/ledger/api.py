@@ -37,7 +37,7 @@ class EntryOut(Schema):
     sequenced_at: dt.datetime
 
 
-class ResultLineOut(Schema):
+class VerifiedResultLineOut(Schema):
     parameter: str
     result: str
     unit: str
@@ -46,7 +46,7 @@ class ResultLineOut(Schema):
     method: str
 
 
-class ContentOut(Schema):
+class VerifiedContentOut(Schema):
     """What the platform holds of a report it issued, to compare with the paper."""
 
     number: str
@@ -54,10 +54,10 @@ class ContentOut(Schema):
     sample_name: str
     issued: str
     conclusion: str
-    results: list[ResultLineOut]
+    results: list[VerifiedResultLineOut]
 
 
-class SealOut(Schema):
+class VerifiedSealOut(Schema):
     valid: bool
     reason: str
     signer: str
@@ -80,8 +80,8 @@ class VerdictOut(Schema):
     not_accepted_since: dt.datetime | None
     not_accepted_reason: str | None
     late: bool
-    content: ContentOut | None
-    seal: SealOut | None
+    content: VerifiedContentOut | None
+    seal: VerifiedSealOut | None
 
 
 class RegisterIn(Schema):

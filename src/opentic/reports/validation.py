@@ -66,7 +66,7 @@ def check_signature(pdf: bytes, credit_code: str, registered: list[str]) -> Sign
         logger.info("signature validation failed: %s", exc)
         return SignatureCheck(False, f"签名无法验证：{exc}")
     signer = status.signing_cert
-    name = signer.subject.human_friendly if signer is not None else ""
+    name = str(signer.subject.native.get("common_name") or signer.subject.human_friendly) if signer is not None else ""
     if not (status.intact and status.valid):
         return SignatureCheck(False, "签名与文件内容不符（签名后被改动）", name)
     if not status.trusted or signer is None:
