@@ -190,3 +190,22 @@ def test_the_ledger_never_disagrees_with_the_lims(lab: Lab, settings: object, tm
     services.withdraw_report(lab.world.a_signatory, report, PASSWORD, "样品标识错误")
     withdrawn = ledger.verify_code(report.number, report.code)
     assert withdrawn.status == "withdrawn" and withdrawn.withdrawal_reason == "样品标识错误"
+
+
+@pytest.mark.django_db
+def test_reports_issued_before_registrations_were_kept_are_found_by_number_and_code(
+        lab: Lab, settings: object, tmp_path: Path) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    settings.DATA_DIR = tmp_path  # type: ignore[attr-defined]
+    make_signatory(lab)
+    first = services.issue_report(lab.world.a_signatory, verified_sample(lab), PASSWORD)
+    second = services.issue_report(lab.world.a_signatory, first.sample, PASSWORD, replaces=first, reason="更正")
+    Registration.objects.all().delete()  # as a database from before migration ledger 0002 holds them
+    assert ledger.verify_code(first.number, first.code).status == "unknown"
+    importlib.import_module("opentic.reports.migrations.0005_verify_registrations_backfill").backfill(apps, None)
+    superseded = ledger.verify_code(first.number, first.code)
+    assert superseded.status == "superseded" and superseded.current_number == second.number
+    assert Registration.objects.get(number=second.number).reason == "更正"
