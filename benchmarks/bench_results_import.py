@@ -33,7 +33,7 @@ def main() -> None:
     from opentic.core.bulk import insert_rows
     from opentic.core.models import User
     from opentic.core.tabular import write_csv
-    from opentic.lims import services
+    from opentic.lims import orders, services
     from opentic.lims.models import Analysis, AnalysisService, InstrumentMapping, MethodAuthorization, Sample
     from opentic.lims.results_import import import_results
     from opentic.registry import demo
@@ -63,8 +63,8 @@ def main() -> None:
         MethodAuthorization.objects.get_or_create(user=analyst, standard=standard,
                                                   defaults={"valid_from": dt.date(2020, 1, 1)})
     admin = User.objects.get(username="lab1-admin")
-    client = services.create_client(admin, institution, f"bench {time.time()}")
-    order = services.create_order(admin, client, f"BENCH-{time.time_ns()}", timezone.localdate())
+    client = orders.create_client(admin, institution, f"bench {time.time()}")
+    order = orders.create_order(admin, client, f"BENCH-{time.time_ns()}", timezone.localdate())
     instrument = Instrument.objects.filter(institution=institution).first()
     assert instrument is not None
     Instrument.objects.filter(pk=instrument.pk).update(calibration_due=timezone.localdate() + dt.timedelta(days=99),

@@ -31,7 +31,7 @@ def main() -> None:
     from django.utils import timezone
 
     from opentic.core.models import User
-    from opentic.lims import services
+    from opentic.lims import orders, services
     from opentic.lims.models import AnalysisService, MethodAuthorization, Sample
     from opentic.lims.worksheets import QC, create_worksheet
     from opentic.registry import demo
@@ -52,8 +52,8 @@ def main() -> None:
     Instrument.objects.filter(pk=instrument.pk).update(calibration_due=timezone.localdate() + dt.timedelta(days=99),
                                                        status="in_service")
     instrument.refresh_from_db()
-    client_ = services.create_client(admin, institution, f"ws bench {time.time()}")
-    order = services.create_order(admin, client_, f"WS-{time.time_ns()}", timezone.localdate())
+    client_ = orders.create_client(admin, institution, f"ws bench {time.time()}")
+    order = orders.create_order(admin, client_, f"WS-{time.time_ns()}", timezone.localdate())
     rice = TestObject.objects.get_or_create(name="大米")[0]
 
     def sheet(n: int):  # type: ignore[no-untyped-def]

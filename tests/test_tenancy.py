@@ -73,6 +73,11 @@ MATRIX = [
     ("report seal page", "get", "/reports/seal/", LAB_A | {"b_admin"}, {"anonymous": 302, "*": 404}),
     ("proficiency testing home", "get", "/quality/pt/", set(PERSONAS) - {"anonymous"}, {"anonymous": 302}),
     ("api pt rounds", "get", "/api/quality/pt/rounds", LAB_A | {"b_admin"}, {"anonymous": 401, "*": 404}),
+    ("lims worklist", "get", "/lims/work/", LAB_A | {"b_admin"}, {"anonymous": 302, "*": 404}),
+    ("lims orders", "get", "/lims/orders/", LAB_A | {"b_admin"}, {"anonymous": 302, "*": 404}),
+    ("lims new order", "get", "/lims/orders/new/", LAB_A | {"b_admin"}, {"anonymous": 302, "*": 404}),
+    ("landing after sign-in", "get", "/start/", set(), {"*": 302}),
+    # (an order's and a method's own pages are checked persona by persona in tests/lims/test_worklists.py)
     # (a round's own pages are checked persona by persona in tests/quality/test_pt_views.py)
 ]
 

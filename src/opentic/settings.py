@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "opentic.lims",
     "opentic.reports",
     "opentic.quality",
+    "opentic.demo",
 ]
 
 MIDDLEWARE = [
@@ -59,8 +60,8 @@ ROOT_URLCONF = "opentic.urls"
 WSGI_APPLICATION = "opentic.wsgi.application"
 AUTH_USER_MODEL = "core.User"
 LOGIN_URL = "core:login"
-LOGIN_REDIRECT_URL = "core:home"
-LOGOUT_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "core:start"  # each role lands on its work
+LOGOUT_REDIRECT_URL = "portal:home"
 
 TEMPLATES = [
     {

@@ -35,8 +35,10 @@ def test_a_sample_walks_from_registration_to_verified(lab: Lab, live_server: obj
     # The analyst runs lead on a worksheet with a blank and a duplicate, typing down the grid.
     sign_in(page, live_server, "a-analyst")
     page.goto(f"{live_server}/lims/worksheets/")
-    page.select_option("#new-worksheet select[name=service]", str(lab.pb.pk))
+    page.select_option("#choose-method select[name=service]", str(lab.pb.pk))
+    page.click("#choose-method button[type=submit]")
     page.fill("#new-worksheet input[name=blanks]", "1")
+    page.check("#new-worksheet input[name=duplicate]")
     page.click("#new-worksheet button[type=submit]")
     expect(page.locator("#grid tbody tr")).to_have_count(3)
     expect(page.locator("#grid tr[data-kind=blank]")).to_have_count(1)
@@ -46,6 +48,7 @@ def test_a_sample_walks_from_registration_to_verified(lab: Lab, live_server: obj
     page.locator("#grid tr[data-kind=duplicate] input").fill("0.0431")
     page.click("#grid button[type=submit]")
     expect(page.locator(".messages")).to_contain_text("3")
+    worksheet_url = page.url
     # Cadmium straight on the sample's own grid: Enter saves it.
     page.goto(sample_url)
     expect(page.locator("#state")).to_have_attribute("data-state", "in_testing")
@@ -60,6 +63,15 @@ def test_a_sample_walks_from_registration_to_verified(lab: Lab, live_server: obj
     page.fill("#verify input[name=password]", "wrong")
     page.click("#verify button[type=submit]")
     expect(page.locator(".messages")).to_contain_text("密码不正确")
+    page.fill("#verify input[name=password]", PASSWORD)
+    page.click("#verify button[type=submit]")
+    # Not before the worksheet is released: the refusal says so, in red.
+    expect(page.locator(".messages li.error")).to_contain_text("尚未放行")
+    page.goto(worksheet_url)
+    expect(page.locator("#no-controls")).to_be_visible()
+    page.click("#release")
+    expect(page.locator(".messages")).to_contain_text("已放行")
+    page.goto(sample_url)
     page.fill("#verify input[name=password]", PASSWORD)
     page.click("#verify button[type=submit]")
     expect(page.locator("#state")).to_have_attribute("data-state", "verified")

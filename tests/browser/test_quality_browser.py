@@ -95,7 +95,8 @@ def test_a_westgard_violation_blocks_the_worksheet(lab: Lab, live_server: object
     lab.received(lab.pb)
     sign_in(page, live_server, "a-analyst")
     page.goto(f"{live_server}/lims/worksheets/")
-    page.select_option("#new-worksheet select[name=service]", str(lab.pb.pk))
+    page.select_option("#choose-method select[name=service]", str(lab.pb.pk))
+    page.click("#choose-method button[type=submit]")
     page.select_option("#new-worksheet select[name=reference_material]", str(rm.pk))
     page.click("#new-worksheet button[type=submit]")
     for kind, value in (("blank", "0.0003"), ("sample", "0.052"), ("duplicate", "0.053")):

@@ -78,3 +78,67 @@ def test_witness_cosignatures() -> None:
         verify_cosignature(forged, witness.verifier)
     with pytest.raises(NoteError, match="cosignature"):
         cosign(body, log, 1)
+
+
+ROOT = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
+
+@pytest.mark.parametrize("size", ["２０", "٣", "²", "1²", "٣٤", "+5", " 5", "5 ", "1_000", "00", "01",
+                                  "9223372036854775808", "99999999999999999999"])
+def test_tree_sizes_are_ascii_decimal_only(size: str) -> None:
+    """tlog-checkpoint: "the ASCII decimal representation … with no leading zeroes". str.isdigit took
+    full-width and Arabic-Indic digits (read as 20 and 3) and "²" (then int() raised a plain ValueError)."""
+    with pytest.raises(NoteError, match="tree size"):
+        Checkpoint.parse(f"example.com/log\n{size}\n{ROOT}\n")
+
+
+def test_the_largest_tree_size_is_go_s_int64() -> None:
+    assert Checkpoint.parse(f"o\n9223372036854775807\n{ROOT}\n").size == 2**63 - 1
+    assert Checkpoint.parse(f"o\n0\n{ROOT}\n").size == 0
+
+
+def test_checkpoint_lines_as_the_spec_says() -> None:
+    with pytest.raises(NoteError, match="origin"):
+        Checkpoint.parse(f"\n5\n{ROOT}\n")
+    with pytest.raises(NoteError, match="extension"):
+        Checkpoint.parse(f"o\n5\n{ROOT}\n\nextra\n")
+    assert Checkpoint.parse(f"o\n5\n{ROOT}\nextra one\n").extensions == ("extra one",)
+
+
+@pytest.mark.parametrize("bad", ["\ud800", "\udfff", "a\udc80b"])
+def test_lone_surrogates_give_the_note_error(bad: str) -> None:
+    """Notes are UTF-8; a lone surrogate has no UTF-8 form and raised UnicodeEncodeError."""
+    verifier = Verifier.parse(GO_VKEY)
+    with pytest.raises(NoteError, match="UTF-8"):
+        verify_note(GO_NOTE.replace("cryptography", bad), verifier)
+    with pytest.raises(NoteError, match="UTF-8"):
+        Checkpoint.parse(f"example.com/{bad}\n5\n{ROOT}\n")
+    with pytest.raises(NoteError, match="UTF-8"):
+        sign(f"text {bad}\n", Signer.parse(GO_SKEY))
+    with pytest.raises(NoteError):
+        Verifier.parse(GO_VKEY.replace("PeterNeumann", f"Peter{bad}"))
+    with pytest.raises(NoteError):
+        verify_note(GO_NOTE.replace("\u2014 PeterNeumann", f"\u2014 Peter{bad}"), verifier)
+
+
+@pytest.mark.parametrize("name", ["Peter+Neumann", "Peter\u3000Neumann", "Peter\u00a0Neumann", ""])
+def test_signature_key_names_hold_no_unicode_space_or_plus(name: str) -> None:
+    note = GO_NOTE.replace("\u2014 PeterNeumann", f"\u2014 {name}")
+    with pytest.raises(NoteError):
+        verify_note(note, Verifier.parse(GO_VKEY))
+
+
+def test_a_note_with_too_many_signatures_is_refused() -> None:
+    line = GO_NOTE.split("\n\n")[1]
+    with pytest.raises(NoteError, match="signatures"):
+        verify_note(GO_TEXT + "\n" + line * 101, Verifier.parse(GO_VKEY))
+    assert verify_note(GO_TEXT + "\n" + line * 16, Verifier.parse(GO_VKEY)) == GO_TEXT  # at least 16 accepted
+
+
+@pytest.mark.parametrize("index", ["²", "２", "٣", "01"])
+def test_a_proof_files_index_is_ascii_decimal(index: str) -> None:
+    """The offline proof file (ledger/entry.py) reads its index line the same way."""
+    from opentic.ledger.entry import PROOF_HEADER, EntryError, ProofFile
+
+    with pytest.raises(EntryError, match="ASCII decimal"):
+        ProofFile.decode(f"{PROOF_HEADER}\nextra AAAA\nindex {index}\n\n{GO_NOTE}")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 from django.utils import timezone
 
-from opentic.lims import services
+from opentic.lims import orders, services
 from opentic.lims.models import AnalysisService, MethodAuthorization, Order
 from opentic.registry.models import Instrument, Parameter, Standard, TestObject
 from tests.conftest import PASSWORD, World
@@ -39,8 +39,8 @@ class Lab:
 @pytest.fixture
 def lab(world: World) -> Lab:
     institution = world.lab_a
-    client = services.create_client(world.a_admin, institution, "重庆粮油集团有限公司")
-    order = services.create_order(world.a_admin, client, "WT-2026-0001", timezone.localdate())
+    client = orders.create_client(world.a_admin, institution, "重庆粮油集团有限公司")
+    order = orders.create_order(world.a_admin, client, "WT-2026-0001", timezone.localdate())
     pb_std = Standard.objects.get(code="GB 5009.12", year="2017")
     cd_std = Standard.objects.get(code="GB 5009.15", year="2014")
     water_std = Standard.objects.get_or_create(code="GB 5009.3", year="2016", defaults={

@@ -90,3 +90,19 @@ def test_a_calculated_result_carries_the_propagated_uncertainty(lab: Lab) -> Non
     dry = Analysis.objects.get(pk=by["pb_dry"].pk)
     # uc = √((100/86.8 · 0.002)² + (0.052 · 100/86.8² · 0.2)²) = 0.002308; U = 0.00462 → 0.0047 (rounded up)
     assert dry.calculated and dry.uncertainty == "0.0047" and dry.coverage_factor == "2"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("line", "message"), [
+    ("重复性, normal, nan, 9", "NaN 或无穷大"),
+    ("重复性, normal, inf%, 9", "NaN 或无穷大"),
+    ("重复性, normal, 1e999", "NaN 或无穷大"),
+    ("重复性, normal, -2.1, 9", "不能为负"),
+    ("重复性, normal, 2.1, -3", "自由度至少为 1"),
+])
+def test_a_budget_line_refuses_nan_infinity_and_impossible_values(lab: Lab, line: str, message: str) -> None:
+    """float() reads "nan" and "inf"; a NaN relative uncertainty gave U = NaN on every result of the method."""
+    page = lab.world.client("a_admin").post("/lims/setup/", {"form": "budget", "service": lab.pb.pk,
+                                                             "lines": line}).content.decode()
+    assert message in page and "第 1 行" in page
+    assert not lab.pb.uncertainty_budget.exists()

@@ -130,11 +130,15 @@ def test_qc_pages_release_record_and_chart(lab: Lab) -> None:
 
 
 @pytest.mark.django_db
-def test_results_on_a_worksheet_without_rejection_are_verified_as_usual(lab: Lab) -> None:
-    # the hold is a rejection's, not the worksheet's: a worksheet that never failed QC holds nothing
+def test_results_wait_for_the_release_of_their_worksheet(lab: Lab) -> None:
+    # issue 11: results of a worksheet that was never released were verified and reported
     rm = control_material(lab)
     sheet = run(lab, rm, "0.070")
     analysis = Analysis.objects.get(positions__worksheet=sheet, positions__kind="sample")
+    with pytest.raises(ValidationError, match="尚未放行"):
+        verify_result(lab.world.a_reviewer, analysis, PASSWORD)
+    qc.set_control_target(lab.world.a_admin, lab.pb, rm, "0.071", "0.002")
+    assert qc.release_worksheet(lab.world.a_reviewer, sheet).released
     assert verify_result(lab.world.a_reviewer, analysis, PASSWORD).state == "verified"
 
 
@@ -144,3 +148,40 @@ def test_the_worksheet_grid_escapes_what_users_typed(lab: Lab) -> None:
     sheet = create_worksheet(lab.world.a_analyst, lab.pb, lab.icp, [analysis])
     page = lab.world.client("a_analyst").get(f"/lims/worksheets/{sheet.pk}/").content.decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;大米" in page and "<script>alert(1)" not in page
+
+
+def two_level_run(lab: Lab, low: ReferenceMaterial, high: ReferenceMaterial, values: tuple[str, str]) -> Worksheet:
+    """A worksheet of one sample and two control materials (two levels), all entered."""
+    analysis = lab.received(lab.pb).analyses.get()
+    sheet = create_worksheet(lab.world.a_analyst, lab.pb, lab.icp, [analysis],
+                             [QC("control", reference_material=low), QC("control", reference_material=high)])
+    slots = {p.slot: p.pk for p in sheet.positions.all()}
+    enter_worksheet_results(lab.world.a_analyst, sheet, {slots[1]: "0.052", slots[2]: values[0], slots[3]: values[1]})
+    return sheet
+
+
+@pytest.mark.django_db
+def test_rules_across_runs_follow_each_control_material(lab: Lab) -> None:
+    low = control_material(lab)
+    high = ReferenceMaterial.objects.create(institution=lab.world.lab_a, name="大米粉质控样(高)", lot="QC-2026-02",
+                                            certified_value="0.150", unit="mg/kg",
+                                            expires_on=timezone.localdate() + dt.timedelta(days=200))
+    qc.set_control_target(lab.world.a_admin, lab.pb, low, "0.071", "0.002")
+    qc.set_control_target(lab.world.a_admin, lab.pb, high, "0.150", "0.005")
+    reviewer = lab.world.a_reviewer
+    # Level 2 at +2.5 s, then level 1 at +2.5 s: two materials, one result each beyond 2 s — warnings only
+    # (the controls of a worksheet used to be one series, so this was a false 2-2s).
+    first = qc.release_worksheet(reviewer, two_level_run(lab, low, high, ("0.071", "0.1625")))
+    second = qc.release_worksheet(reviewer, two_level_run(lab, low, high, ("0.076", "0.150")))
+    assert first.released and second.released and second.warnings == ("1-2s",)
+    # Level 1 at −2.5 s in two consecutive worksheets: 2-2s across runs, within level 1 (was missed: the last
+    # run's last control, level 2, was compared with this run's first).
+    assert qc.release_worksheet(reviewer, two_level_run(lab, low, high, ("0.066", "0.151"))).released
+    held = qc.release_worksheet(reviewer, two_level_run(lab, low, high, ("0.066", "0.149")))
+    assert not held.released and held.rejection is not None
+    assert held.rejection.rules == [{"rule": "2-2s", "scope": "across runs, within material", "material": low.pk}]
+    page = lab.world.client("a_reviewer").get(f"/lims/worksheets/{held.rejection.worksheet_id}/").content.decode()
+    assert "2-2s" in page and "跨批次，同一质控物" in page  # the page says where the rule looked
+    # Within one worksheet, both materials beyond the same 2 s: 2-2s within the run, across materials.
+    judged = qc.judge(two_level_run(lab, low, high, ("0.0755", "0.1615")))
+    assert {(v.rule, v.scope) for v in judged.violations if v.reject} == {("2-2s", "within run, across materials")}

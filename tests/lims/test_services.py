@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from opentic.core.models import AuditEvent, Role
 from opentic.lims import services
-from opentic.lims.models import Analysis, MethodAuthorization, Sample
+from opentic.lims.models import Analysis, MethodAuthorization, Sample, Worksheet
 from opentic.registry.models import InstrumentStatus, Standard, StandardStatus
 from tests.conftest import PASSWORD, make_user
 from tests.lims.fixtures import Lab
@@ -196,7 +196,7 @@ def test_conformity_is_judged_and_stored_with_its_decision_rule(lab: Lab) -> Non
     simple = lab.received(lab.pb, specification="GB 2762-2022")
     pb = services.enter_result(lab.world.a_analyst, analysis(simple, "pb"), "0.19", uncertainty="0.03")
     assert pb.conformity == "pass"
-    assert pb.judged_against == "GB 2762-2022:铅 ≤ 0.2 mg/kg;简单接受规则(ILAC-G8:09/2019 4.2.1,w = 0);全数值比较"
+    assert pb.judged_against == "GB 2762-2022：铅 ≤ 0.2 mg/kg；简单接受规则（ILAC-G8:09/2019 4.2.1，w = 0）；全数值比较"
     guarded = lab.received(lab.pb, specification="GB 2762-2022", decision_rule="guarded")
     with pytest.raises(ValidationError, match="扩展不确定度"):
         services.enter_result(lab.world.a_analyst, analysis(guarded, "pb"), "0.19")
@@ -258,6 +258,10 @@ def test_the_demo_labs_have_samples_in_every_state() -> None:
     assert (states["registered"], states["received"], states["verified"], states["rejected"]) == (6, 4, 4, 2)
     assert states["in_testing"] + states["to_be_verified"] == 8 and states["to_be_verified"] >= 4
     assert results_match_trail() == []
+    # The demo day reaches a judgement: limits from GB 2762-2022, a released worksheet with QC, conformity.
+    verified = Analysis.objects.filter(state="verified")
+    assert verified.exists() and all(a.conformity in ("pass", "fail") and a.limit for a in verified)
+    assert Worksheet.objects.filter(state="released").count() == 2
 
 
 @pytest.mark.django_db

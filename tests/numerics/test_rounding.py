@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from opentic.numerics.reporting import Reporting, formatted
 from opentic.numerics.rounding import RoundingError, round_to_interval, round_to_places, round_to_significant
 
 D = Decimal
@@ -65,3 +66,45 @@ def test_bad_input_is_refused() -> None:
         round_to_interval("1.2", "0.3")
     with pytest.raises(RoundingError):
         round_to_interval("1.2", "0")
+
+
+def test_no_double_rounding_beyond_28_digits() -> None:
+    # decimal's default context keeps 28 digits: the quotient 2.5000000000000000000000000000(1) was rounded to
+    # 2.5 first, then half to even: 0.2. The value is above half: it carries.
+    assert str(round_to_places("0.25000000000000000000000000001", 1)) == "0.3"
+    assert str(round_to_places("0.2500000000000000000000000000000000000000", 1)) == "0.2"  # 40 characters, half
+    assert str(round_to_places("-0.35000000000000000000000000000000000001", 1)) == "-0.4"
+    assert round_to_interval("60.250000000000000000000000000000000001", "0.5") == D("60.5")
+    assert round_to_interval("850.00000000000000000000000000000000001", "20") == D("860")  # 42.5000…05 units
+    # 40 significant digits rounded to 39: the last digit decides, half to even
+    assert str(round_to_places("1234567890123456789012345678901234567.25", 1)) == \
+        "1234567890123456789012345678901234567.2"
+
+
+def test_large_values_round_instead_of_raising_invalid_operation() -> None:
+    assert round_to_places("1E+30", 0) == D(10) ** 30
+    assert str(round_to_places("1E+30", 0)) == "1" + "0" * 30
+    assert formatted(D("1e30"), Reporting(places=2)) == "1" + "0" * 30 + ".00"
+    assert round_to_significant("1.23456E+45", 3) == D("1.23E+45")
+    # beyond what a result may be: refused with a message, never decimal.InvalidOperation
+    for bad in ("1E+999", "1E-999", "9" * 61):
+        with pytest.raises(RoundingError, match="outside the numbers"):
+            round_to_places(bad, 2)
+    with pytest.raises(RoundingError):
+        round_to_places("1.5", 10**6)
+
+
+@pytest.mark.parametrize(("value", "figures", "expected"), [
+    ("9.96", 2, "10"),  # the carry adds a digit: two figures are 10, not 10.0
+    ("0.0999", 2, "0.10"),
+    ("99.5", 2, "1.0E+2"),  # 99.5 → 100 (half to even: 9 is odd), two figures
+    ("9.5", 1, "1E+1"),
+    ("0.995", 2, "1.0"),  # 0.99|5 → 1.00 → 1.0
+    ("-9.96", 2, "-10"),
+    ("9.94", 2, "9.9"),  # no carry: unchanged behaviour
+    ("0.0012345", 3, "0.00123"),
+])
+def test_significant_figures_after_a_carry(value: str, figures: int, expected: str) -> None:
+    rounded = round_to_significant(value, figures)
+    assert str(rounded) == expected
+    assert len(rounded.as_tuple().digits) == figures  # exactly that many figures are written

@@ -72,9 +72,9 @@ def test_westgard_rules_declare_their_scope() -> None:
     rules = {(v.rule, v.scope) for v in westgard([[0.5, -0.3], [2.4, 0.1]])}
     assert rules == {("1-2s", "warning")}
     assert ("1-3s", "within run") in {(v.rule, v.scope) for v in westgard([[3.2, 0.0]])}
-    assert ("R-4s", "within run") in {(v.rule, v.scope) for v in westgard([[2.1, -2.2]])}
-    assert ("2-2s", "within run") in {(v.rule, v.scope) for v in westgard([[2.1, 2.3]])}
-    assert ("2-2s", "across runs") in {(v.rule, v.scope) for v in westgard([[2.2], [2.5]])}
+    assert ("R-4s", "within run, across materials") in {(v.rule, v.scope) for v in westgard([[2.1, -2.2]])}
+    assert ("2-2s", "within run, across materials") in {(v.rule, v.scope) for v in westgard([[2.1, 2.3]])}
+    assert ("2-2s", "across runs, within material") in {(v.rule, v.scope) for v in westgard([[2.2], [2.5]])}
     four = westgard([[1.2], [1.5], [1.1], [1.3]])
     assert [(v.rule, v.index) for v in four if v.reject] == [("4-1s", 3)]
     ten = westgard([[0.3]] * 9 + [[0.2]])

@@ -4,9 +4,11 @@ import subprocess
 import tempfile
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone
 
+from opentic.quality import pt
 from opentic.quality.models import Round, Scheme, Submission
 from opentic.registry.models import Parameter, TestObject
 from tests.quality.fixtures import PT, other_labs, pt_round, submit_others  # noqa: F401 — the fixture
@@ -106,3 +108,27 @@ def test_the_provider_records_homogeneity_and_stability(pt_round: PT) -> None:  
     assert round(item.homogeneity["stability_difference"], 5) == 0.0066 and item.homogeneity["stable"]
     assert "0.00060" in regulator.get(f"/quality/pt/rounds/{r.pk}/").content.decode()
     assert w.client("a_admin").post(url, {"item": item.pk, "pairs": pairs, "sigma_pt": "1"}).status_code == 404
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf", "-Infinity", "1e999"])
+def test_homogeneity_lines_refuse_nan_and_infinity(pt_round: PT, bad: str) -> None:  # noqa: F811
+    """float() reads "nan", "inf" and "1e999" as numbers; the statistics would have judged such an item
+    homogeneous (s_s = 0). The form refuses them with a message and records nothing."""
+    from tests.numerics import iso13528_annex_e as annex
+
+    w, r = pt_round.world, pt_round.round
+    item = r.items.get(code="A")
+    regulator = w.client("regulator")
+    url = f"/quality/pt/rounds/{r.pk}/homogeneity/"
+    pairs = "\n".join(f"{a}, {b}" for a, b in annex.E2_HOMOGENEITY)
+    page = regulator.post(url, {"item": item.pk, "pairs": pairs.replace("0.196", bad, 1), "sigma_pt": "0.02807"},
+                          follow=True).content.decode()
+    assert "NaN 或无穷大" in page
+    page = regulator.post(url, {"item": item.pk, "pairs": pairs, "sigma_pt": bad}, follow=True).content.decode()
+    assert "有限数值" in page
+    item.refresh_from_db()
+    assert item.homogeneity is None
+    with pytest.raises(ValidationError, match="NaN 或无穷大"):
+        pt.record_homogeneity(w.regulator, item, [[0.1, float(bad)], [0.2, 0.2]], [], 0.1)
+    with pytest.raises(ValidationError, match="有限数值"):
+        pt.record_homogeneity(w.regulator, item, [[0.1, 0.1], [0.2, 0.2]], [], float(bad))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,7 +11,7 @@ from django.http import HttpRequest
 
 
 def refused(request: HttpRequest, exc: Exception) -> None:
-    messages.error(request, "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
+    messages.error(request, "；".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
 
 
 def attempt(request: HttpRequest, success: str, action: Callable[[], object]) -> bool:
@@ -22,3 +23,29 @@ def attempt(request: HttpRequest, success: str, action: Callable[[], object]) ->
         return False
     messages.success(request, success)
     return True
+
+
+def form_errors(form: Any, exc: Exception) -> list[str]:
+    """A service's refusal shown on the form that was posted: each field error beside its field (the typed
+    values stay in the bound form), and every message in the list at the top, so that nothing is lost."""
+    if isinstance(exc, PermissionDenied):
+        return [str(exc)]
+    assert isinstance(exc, ValidationError)
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            if name in form.fields:
+                form.add_error(name, errors)
+    return list(exc.messages)
+
+
+TYPED = "opentic-typed"  # what a refused save had typed, shown again on the page it came from
+
+
+def keep_typed(request: HttpRequest, key: str, values: dict[str, str]) -> None:
+    """Keep the values of a refused POST for the page it redirects to (POST, redirect, GET)."""
+    request.session[TYPED] = {"key": key, "values": values}
+
+
+def kept_typed(request: HttpRequest, key: str) -> dict[str, str]:
+    kept = request.session.pop(TYPED, None)
+    return dict(kept["values"]) if kept and kept.get("key") == key else {}

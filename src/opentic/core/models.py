@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-
-if TYPE_CHECKING:
-    from opentic.registry.models import Institution
 
 
 class Role(models.TextChoices):
@@ -50,7 +47,7 @@ class User(AbstractUser):
     def is_regulator(self) -> bool:
         return self.is_superuser or self.has_role(*REGULATOR_ROLES)
 
-    def belongs_to(self, institution: Institution | int | None) -> bool:
+    def belongs_to(self, institution: models.Model | int | None) -> bool:  # an Institution (one floor up)
         if institution is None or self.institution_id is None:
             return False
         pk = institution if isinstance(institution, int) else institution.pk

@@ -5,7 +5,7 @@ from opentic.core import views
 
 app_name = "core"
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("start/", views.start, name="start"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

@@ -13,7 +13,7 @@ from ninja.responses import Status
 from pydantic import Field
 
 from opentic.core.api_auth import AUTH
-from opentic.portal.views import rate_limited
+from opentic.core.ratelimit import rate_limited
 
 from . import esign, services
 from .views import MAX_UPLOAD

@@ -164,8 +164,8 @@ class ProofFile:
         try:
             if not sep or lines[0] != PROOF_HEADER or not lines[1].startswith("extra "):
                 raise EntryError("not an OpenTIC proof file")
-            if not lines[2].startswith("index ") or not lines[2][6:].isdigit():
-                raise EntryError("the index line is missing")
+            if not lines[2].startswith("index ") or not re.fullmatch(r"0|[1-9][0-9]{0,18}", lines[2][6:]):
+                raise EntryError("the index line is missing or not an ASCII decimal number")
             extra = base64.b64decode(lines[1][6:], validate=True).decode().split("\n")
             path = [base64.b64decode(line, validate=True) for line in lines[3:]]
         except (IndexError, binascii.Error, UnicodeDecodeError) as exc:

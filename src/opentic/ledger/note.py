@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 import struct
 from dataclasses import dataclass
 
@@ -22,16 +23,40 @@ COSIGNATURE_V1 = 0x04
 DASH = "\u2014 "
 
 
+MAX_SIGNATURES = 100  # the spec asks for at least 16; Go's x/mod/sumdb/note stops at 100 too
+# A tree size, an index, a timestamp: ASCII decimal with no leading zero (str.isdigit and int() would also take
+# "２０", "٣" and "²"), at most 2^63 − 1 as Go's strconv.ParseInt(s, 10, 64) reads it.
+_DECIMAL = re.compile(r"0|[1-9][0-9]*")
+
+
 class NoteError(ValueError):
     pass
 
 
+def ascii_decimal(text: str, what: str) -> int:
+    """A non-negative decimal number written as the C2SP formats write it; NoteError otherwise."""
+    if not _DECIMAL.fullmatch(text) or len(text) > 19 or int(text) >= 1 << 63:
+        raise NoteError(f"bad {what} {text[:40]!r}: ASCII decimal digits, no leading zero, below 2^63")
+    return int(text)
+
+
+def _utf8(text: str, what: str) -> bytes:
+    """Notes are UTF-8 (signed-note, Format); a Python string may hold a lone surrogate, which has none."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise NoteError(f"the {what} is not valid UTF-8") from exc
+
+
 def key_id(name: str, kind: int, public: bytes) -> bytes:
-    return hashlib.sha256(name.encode() + b"\n" + bytes([kind]) + public).digest()[:4]
+    return hashlib.sha256(_utf8(name, "key name") + b"\n" + bytes([kind]) + public).digest()[:4]
 
 
 def _check_name(name: str) -> None:
-    if not name or any(c in name for c in " +\n") or not name.isprintable():
+    """Key names are non-empty and hold no Unicode space and no "+" (signed-note, Format); control characters
+    cannot appear in a note at all."""
+    _utf8(name, "key name")
+    if not name or any(c == "+" or c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in name):
         raise NoteError(f"bad key name {name!r}")
 
 
@@ -137,10 +162,11 @@ class Signature:
 
 def sign(text: str, signer: Signer) -> Signature:
     _check_text(text)
-    return Signature(signer.name, signer.verifier.id, signer.sign(text.encode()))
+    return Signature(signer.name, signer.verifier.id, signer.sign(_utf8(text, "note text")))
 
 
 def _check_text(text: str) -> None:
+    _utf8(text, "note text")
     if not text.endswith("\n") or "\n\n" in text[-2:] or any(ord(c) < 0x20 and c != "\n" for c in text):
         raise NoteError("note text must end in one newline and hold no control characters")
 
@@ -152,16 +178,26 @@ def format_note(text: str, signatures: list[Signature]) -> str:
 def parse_note(note: str) -> tuple[str, list[Signature]]:
     if len(note) > 1 << 20:
         raise NoteError("note too large")
+    _utf8(note, "note")
+    if any(ord(c) < 0x20 and c != "\n" for c in note):
+        raise NoteError("a note holds no control characters but newlines")
     head, sep, tail = note.rpartition("\n\n")
     if not sep or not tail.endswith("\n"):
         raise NoteError("a note is text, a blank line, and signature lines")
     text = head + "\n"
     _check_text(text)
     signatures = []
-    for line in tail[:-1].split("\n"):
+    lines = tail[:-1].split("\n")
+    if len(lines) > MAX_SIGNATURES:
+        raise NoteError(f"more than {MAX_SIGNATURES} signatures")
+    for line in lines:
         if not line.startswith(DASH):
             raise NoteError(f"not a signature line: {line[:40]!r}")
-        name, _, encoded = line[len(DASH):].rpartition(" ")
+        # "— <key name> <base64>": the name holds no space, so the first space ends it
+        name, _, encoded = line[len(DASH):].partition(" ")
+        _check_name(name)
+        if not encoded:
+            raise NoteError("a signature line is an em dash, a key name and a signature")
         raw = _b64decode(encoded)
         if len(raw) < 5:
             raise NoteError("signature too short")
@@ -174,7 +210,7 @@ def verify_note(note: str, verifier: Verifier) -> str:
     text, signatures = parse_note(note)
     for s in signatures:
         if s.name == verifier.name and s.id == verifier.id:
-            if verifier.kind == ED25519 and verifier.verify(text.encode(), s.data):
+            if verifier.kind == ED25519 and verifier.verify(_utf8(text, "note text"), s.data):
                 return text
             raise NoteError(f"the signature of {verifier.name} does not verify")
     raise NoteError(f"not signed by {verifier.name}")
@@ -197,16 +233,20 @@ class Checkpoint:
 
     @classmethod
     def parse(cls, text: str) -> Checkpoint:
+        _check_text(text)
         lines = text.split("\n")
         if len(lines) < 4 or lines[-1] != "":
             raise NoteError("a checkpoint has an origin, a size and a root hash")
         origin, size, root, *extensions = lines[:-1]
-        if not size.isdigit() or (size.startswith("0") and size != "0"):
-            raise NoteError(f"bad tree size {size!r}")
+        if not origin:
+            raise NoteError("the checkpoint's origin is empty")
+        tree_size = ascii_decimal(size, "tree size")
         raw = _b64decode(root)
         if len(raw) != 32:
             raise NoteError("the root hash is not 32 bytes")
-        return cls(origin, int(size), raw, tuple(extensions))
+        if any(not line for line in extensions):
+            raise NoteError("a checkpoint's extension lines are not empty")
+        return cls(origin, tree_size, raw, tuple(extensions))
 
 
 def open_checkpoint(note: str, verifier: Verifier, origin: str | None = None) -> Checkpoint:
@@ -217,7 +257,7 @@ def open_checkpoint(note: str, verifier: Verifier, origin: str | None = None) ->
 
 
 def _cosigned_message(body: str, timestamp: int) -> bytes:
-    return f"cosignature/v1\ntime {timestamp}\n{body}".encode()
+    return _utf8(f"cosignature/v1\ntime {timestamp}\n{body}", "note text")
 
 
 def cosign(body: str, signer: Signer, timestamp: int) -> Signature:

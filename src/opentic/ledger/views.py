@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from opentic.core.feedback import attempt
 from opentic.core.models import Role, User
 from opentic.core.permissions import require, require_regulator
-from opentic.portal.views import rate_limited, too_many
+from opentic.core.ratelimit import rate_limited, too_many
 from opentic.registry.models import Institution
 
 from . import esign, services

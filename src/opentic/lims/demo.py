@@ -13,8 +13,13 @@ from opentic.core.models import User
 from opentic.registry.demo import DEMO_PASSWORD
 from opentic.registry.models import Instrument, ScopeLine
 
-from . import services
+from . import orders, qc, services
 from .models import AnalysisService, ReferenceMaterial, Sample
+from .worksheets import QC, create_worksheet, enter_worksheet_results
+
+# GB 2762-2022 maximum levels in cereals (mg/kg); other contaminants get a nominal 0.5 for the demo.
+LIMITS = {"铅": Decimal("0.2"), "镉": Decimal("0.2"), "总汞": Decimal("0.02"), "无机砷": Decimal("0.2"),
+          "铬": Decimal("1.0"), "总砷": Decimal("0.5")}
 
 
 @transaction.atomic
@@ -41,43 +46,78 @@ def seed(seed: int = 2023) -> int:
             by_object.setdefault(line.test_object_id, []).append(line)
         _, chosen = max(by_object.items(), key=lambda kv: len(kv[1]))
         chosen = chosen[:4]
+        test_object = chosen[0].test_object
+        instruments = list(Instrument.objects.filter(institution=institution).order_by("asset_number")[:3])
+        Instrument.objects.filter(pk__in=[i.pk for i in instruments]).update(
+            calibration_due=today + dt.timedelta(days=180), status="in_service")
+        instrument = instruments[0] if instruments else None
         methods = []
         for i, line in enumerate(chosen, start=1):
-            methods.append(AnalysisService.objects.create(
+            method = AnalysisService.objects.create(
                 institution=institution, parameter=line.parameter, standard=line.standard, keyword=f"p{i}",
-                unit="mg/kg", places=3, loq=Decimal("0.010")))
+                unit="mg/kg", places=3, loq=Decimal("0.010"),
+                # The first method carries a QC policy: a blank and a control with each batch of ≤ 20 samples.
+                qc_batch_size=20 if i == 1 else None, qc_blanks=1 if i == 1 else 0, qc_controls=1 if i == 1 else 0)
+            method.instruments.set(instruments)
+            methods.append(method)
             services.authorize(admin, analyst, line.standard_id, today - dt.timedelta(days=400))
-        instrument = Instrument.objects.filter(institution=institution).order_by("asset_number").first()
-        if instrument is not None:
-            Instrument.objects.filter(pk=instrument.pk).update(calibration_due=today + dt.timedelta(days=180),
-                                                               status="in_service")
-            instrument.refresh_from_db()
-        ReferenceMaterial.objects.create(institution=institution, name="质控样", lot=f"QC-{today:%Y}-01",
-                                         certified_value="0.100", unit="mg/kg", expires_on=today + dt.timedelta(365))
-        client = services.create_client(admin, institution, "重庆市市场监督管理局", kind="government")
-        order = services.create_order(admin, client, f"JD-{today:%Y}-{n:03d}", today, kind="supervision",
-                                      note="2026 年食品安全监督抽检")
-        test_object = chosen[0].test_object
+            services.save_specification(admin, institution, "GB 2762-2022", test_object, line.parameter_id, "mg/kg",
+                                        upper=LIMITS.get(line.parameter.name, Decimal("0.5")))
+        # A calculated method: the digest's concentration c (μg/L) from the instrument, the result from the
+        # mass m and volume V the analyst weighs and makes up (GB 5009.12-2017, 7).
+        c = AnalysisService.objects.create(institution=institution, parameter=chosen[0].parameter,
+                                           standard=chosen[0].standard, keyword="c", unit="μg/L", places=2,
+                                           plausible_max=Decimal(1000))
+        calc = AnalysisService.objects.create(institution=institution, parameter=chosen[0].parameter,
+                                              standard=chosen[0].standard, keyword="pb_mass", unit="mg/kg",
+                                              places=3, loq=Decimal("0.010"), formula="c * V / m / 1000",
+                                              inputs=[{"keyword": "m", "label": "称样量", "unit": "g"},
+                                                      {"keyword": "V", "label": "定容体积", "unit": "mL"}])
+        c.instruments.set(instruments)
+        calc.instruments.set(instruments)
+        control = ReferenceMaterial.objects.create(
+            institution=institution, name="大米粉质控样", lot=f"QC-{today:%Y}-01", certified_value="0.100",
+            unit="mg/kg", expires_on=today + dt.timedelta(365))
+        qc.set_control_target(admin, methods[0], control, "0.100", "0.005", today - dt.timedelta(days=90))
+        client = orders.create_client(admin, institution, "重庆市市场监督管理局", kind="government")
+        order = orders.create_order(admin, client, f"JD-{today:%Y}-{n:03d}", today, kind="supervision",
+                                    due_on=today + dt.timedelta(days=15), judgement_basis=["GB 2762-2022"],
+                                    methods_agreed="按 GB 5009 系列标准方法", note="2026 年食品安全监督抽检")
         samples = services.register_samples(admin, order, [{
             "name": f"{test_object.name} {i:02d}", "test_object": test_object, "services": methods,
-            "sampler": "王抽样", "sampling_place": "重庆市江津区某超市", "batch_number": f"2026{i:04d}",
+            "sampled_on": today - dt.timedelta(days=1), "sampler": "王抽样、李抽样",
+            "sampling_place": "重庆市江津区几江街道某超市", "sampled_unit": "重庆某超市有限公司",
+            "manufacturer": "重庆某粮油有限公司", "model_spec": "5 kg/袋", "trademark": "山城",
+            "batch_number": f"2026{i:04d}", "production_date": today - dt.timedelta(days=40 + i),
+            "quantity": "2 袋",
         } for i in range(1, 13)])
         made += len(samples)
         plan = ["registered"] * 3 + ["received"] * 2 + ["testing"] * 2 + ["entered"] * 2 + ["verified"] * 2
         plan += ["rejected"]
+        to_test = []
         for sample, state in zip(samples, plan, strict=True):
             if state == "registered":
                 continue
             if state == "rejected":
-                services.receive_sample(admin, sample, "包装破损", accepted=False, reason="包装破损,样品泄漏")
+                services.receive_sample(admin, sample, "包装破损", accepted=False, reason="包装破损，样品泄漏")
                 continue
-            services.receive_sample(admin, sample, "密封完好,冷藏")
-            if state == "received":
-                continue
+            services.receive_sample(admin, sample, "密封完好，冷藏")
+            if state != "received":
+                to_test.append((sample, state))
+        if instrument is None or not to_test:
+            continue
+        # The QC-bound method runs on one worksheet with its blank and control, released before verification.
+        first = [Sample.objects.get(pk=s.pk).analyses.get(service=methods[0]) for s, _ in to_test]
+        sheet = create_worksheet(analyst, methods[0], instrument, first, [QC("blank"), QC("control", control)])
+        values = {p.pk: ("0.002" if p.kind == "blank" else "0.101") for p in sheet.positions.exclude(kind="sample")}
+        enter_worksheet_results(analyst, sheet, values)
+        for sample, state in to_test:
             analyses = list(Sample.objects.get(pk=sample.pk).analyses.order_by("id"))
             for analysis in analyses[: 2 if state == "testing" else None]:
                 value = f"{rng.uniform(0.005, 0.15):.4f}"
                 services.enter_result(analyst, analysis, value, instrument=instrument)
+        qc.release_worksheet(reviewer, sheet)  # every sample's first analysis has its value by now
+        for sample, state in to_test:
             if state == "verified":
                 for analysis in Sample.objects.get(pk=sample.pk).analyses.all():
                     services.verify_result(reviewer, analysis, DEMO_PASSWORD)

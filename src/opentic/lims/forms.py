@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -78,3 +80,37 @@ class SpecificationForm(forms.Form):
     upper = forms.DecimalField(label=_("upper limit"), required=False)
     unit = forms.CharField(label=_("unit"), max_length=20)
     reason = forms.CharField(label=_("reason for the change"), max_length=300, required=False)
+
+
+class ResultForm(forms.Form):
+    """One result typed on the sample page; the number itself is checked by the service (GB/T 8170 parsing)."""
+
+    value = forms.CharField(max_length=40, required=False)
+    uncertainty = forms.CharField(max_length=40, required=False)
+    instrument = forms.IntegerField(required=False, min_value=1)
+    reason = forms.CharField(max_length=300, required=False)
+    version = forms.IntegerField(required=False, min_value=0)
+
+
+def form_messages(form: forms.Form) -> list[str]:
+    """A bound form's errors as sentences naming their field."""
+    return [f"{form.fields[name].label or name}：{error}" if name in form.fields else str(error)
+            for name, errors in form.errors.items() for error in errors]
+
+
+class WorksheetForm(forms.Form):
+    service = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    instrument = forms.ChoiceField(label=_("instrument"))
+    limit = forms.IntegerField(label=_("pending analyses, at most"), min_value=1, max_value=1000, initial=20)
+    blanks = forms.IntegerField(label=_("blanks"), min_value=0, max_value=10, initial=1)
+    duplicate = forms.BooleanField(label=_("duplicate of the first sample"), required=False)
+    reference_material = forms.ChoiceField(label=_("control or reference material"), required=False)
+
+    def __init__(self, instruments: list[tuple[str, str]], materials: list[tuple[str, str]], *args: Any,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        instrument = self.fields["instrument"]
+        material = self.fields["reference_material"]
+        assert isinstance(instrument, forms.ChoiceField) and isinstance(material, forms.ChoiceField)
+        instrument.choices = instruments
+        material.choices = [("", "—"), *materials]

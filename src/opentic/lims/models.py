@@ -15,6 +15,11 @@ from opentic.registry.models import Institution, Instrument, Parameter, Standard
 
 from .lifecycle import SAMPLE_LABELS, SampleState
 
+# The decision rules of ILAC-G8 a client may agree to (numerics/conformity.py applies them).
+DECISION_RULES = [
+    ("simple", _("simple acceptance")), ("guarded", _("guarded acceptance, w = U")),
+    ("guarded_nonbinary", _("guarded acceptance, w = U, with conditional statements"))]
+
 
 class Client(models.Model):
     class Kind(models.TextChoices):
@@ -45,12 +50,28 @@ class Order(models.Model):
     class Kind(models.TextChoices):
         COMMISSION = "commission", _("commissioned testing")
         SUPERVISION = "supervision", _("supervision sampling")
+        RISK = "risk", _("risk monitoring")
+        RECHECK = "recheck", _("re-examination")
+
+    # Kinds where the laboratory samples itself, so the report carries the sampling block.
+    SAMPLING_KINDS = frozenset({Kind.SUPERVISION, Kind.RISK})
 
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
     number = models.CharField(_("order number"), max_length=40)
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="orders")
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.COMMISSION)
     received_on = models.DateField(_("received on"))
+    due_on = models.DateField(_("due date"), null=True, blank=True)
+    # Contract review (ISO/IEC 17025 7.1): what was agreed with the client.
+    methods_agreed = models.CharField(_("methods agreed"), max_length=300, blank=True)
+    # The product standards the results are judged against: names of specification sets ("GB 2762-2022");
+    # empty means only results are reported, with no statement of conformity.
+    judgement_basis = models.JSONField(_("judgement basis"), default=list, blank=True)
+    decision_rule = models.CharField(_("decision rule"), max_length=20, choices=DECISION_RULES, default="simple")
+    # Subcontracting only with the client's consent, named in the report (SAMR Order 39 art. 10).
+    subcontracted = models.CharField(_("subcontracted items"), max_length=300, blank=True)
+    subcontractor = models.CharField(_("subcontractor"), max_length=200, blank=True)
+    subcontract_consent = models.BooleanField(_("client consents to subcontracting"), default=False)
     note = models.CharField(_("note"), max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -77,6 +98,21 @@ class AnalysisService(models.Model):
     below_loq = models.CharField(_("below the LOQ, report"), max_length=6, choices=[
         (BelowLoq.LESS_THAN, "<LOQ"), (BelowLoq.NOT_DETECTED, "未检出")], default=BelowLoq.LESS_THAN)
     formula = models.CharField(_("formula"), max_length=500, blank=True)
+    # What the analyst types for a formula beside other results: [{"keyword": "m", "label": "称样量", "unit": "g"}].
+    inputs = models.JSONField(_("formula inputs"), default=list, blank=True)
+    # The plausible range of a result; outside it the method refuses the value, or asks for a remark.
+    plausible_min = models.DecimalField(_("plausible minimum"), max_digits=20, decimal_places=10, null=True,
+                                        blank=True, default=0)
+    plausible_max = models.DecimalField(_("plausible maximum"), max_digits=20, decimal_places=10, null=True,
+                                        blank=True)
+    out_of_range = models.CharField(_("outside the plausible range"), max_length=6, choices=[
+        ("refuse", _("refuse the value")), ("flag", _("accept with a remark"))], default="refuse")
+    # QC policy: what every batch of at most `qc_batch_size` samples carries (blank, control, duplicate).
+    qc_batch_size = models.PositiveSmallIntegerField(_("QC batch size (samples)"), null=True, blank=True)
+    qc_blanks = models.PositiveSmallIntegerField(_("blanks per batch"), default=0)
+    qc_controls = models.PositiveSmallIntegerField(_("controls per batch"), default=0)
+    qc_duplicates = models.PositiveSmallIntegerField(_("duplicates per batch"), default=0)
+    instruments = models.ManyToManyField(Instrument, verbose_name=_("instruments"), blank=True, related_name="+")
     version = models.PositiveIntegerField(_("method version"), default=1)
 
     class Meta:
@@ -133,15 +169,20 @@ class Sample(models.Model):
     retention_until = models.DateField(_("retained until"), null=True, blank=True)
     disposal_on = models.DateField(_("disposal date"), null=True, blank=True)
     # Supervision sampling (监督抽检)
+    # The sampling block (抽样单) when the laboratory sampled: supervision sampling, risk monitoring.
+    sampled_on = models.DateField(_("sampling date"), null=True, blank=True)
+    sampled_unit = models.CharField(_("sampled unit"), max_length=200, blank=True)
+    manufacturer = models.CharField(_("nominal manufacturer"), max_length=200, blank=True)
+    model_spec = models.CharField(_("specification / model"), max_length=100, blank=True)
+    trademark = models.CharField(_("trademark"), max_length=100, blank=True)
+    quantity = models.CharField(_("sample quantity"), max_length=60, blank=True)
     sampler = models.CharField(_("sampler"), max_length=60, blank=True)
     sampling_place = models.CharField(_("sampling place"), max_length=200, blank=True)
     batch_number = models.CharField(_("batch number"), max_length=60, blank=True)
     production_date = models.DateField(_("production date"), null=True, blank=True)
     # The product standard its results are judged against, and the decision rule agreed with the client.
     specification = models.CharField(_("specification"), max_length=100, blank=True)
-    decision_rule = models.CharField(_("decision rule"), max_length=20, choices=[
-        ("simple", _("simple acceptance")), ("guarded", _("guarded acceptance, w = U")),
-        ("guarded_nonbinary", _("guarded acceptance, w = U, with conditional statements"))], default="simple")
+    decision_rule = models.CharField(_("decision rule"), max_length=20, choices=DECISION_RULES, default="simple")
     version = models.PositiveIntegerField(default=1)  # optimistic locking
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -188,6 +229,9 @@ class Analysis(models.Model):
     # The conformity statement with what it was judged by: the limits and the decision rule, as they were.
     conformity = models.CharField(_("conformity"), max_length=20, blank=True)
     judged_against = models.CharField(_("judged against"), max_length=300, blank=True)
+    limit = models.CharField(_("limit"), max_length=100, blank=True)  # as printed: "≤ 0.2 mg/kg"
+    inputs = models.JSONField(_("formula inputs"), default=dict, blank=True)  # keyword → decimal text
+    remark = models.CharField(_("remark"), max_length=300, blank=True)
     version = models.PositiveIntegerField(default=1)  # optimistic locking
 
     class Meta:

@@ -19,10 +19,11 @@ from opentic.core.models import Role, User
 from opentic.numerics.rounding import RoundingError, to_decimal
 from opentic.numerics.stats.charts import Violation, westgard
 
+from . import qc_policy
 from .models import AnalysisService, ControlTarget, Position, QCRejection, ReferenceMaterial, Worksheet
 from .services import require_member
 
-HISTORY_RUNS = 20  # enough runs before this one for 10-x with a single control level
+HISTORY_RUNS = 20  # enough runs before this one for 10-x along each material, even when two alternate
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,9 @@ def _points(positions: list[Position], targets: dict[int, ControlTarget]) -> lis
 
 
 def judge(sheet: Worksheet) -> Judgement:
-    """This worksheet's control results with the released runs of the same method before it."""
+    """This worksheet's control results with the released runs of the same method before it. Each control
+    material is its own series: the rules across runs follow one material (level 1 of this run is compared
+    with level 1 of the last, never with level 2), and the rules within a run compare the run's materials."""
     targets = {t.reference_material_id: t for t in ControlTarget.objects.filter(service_id=sheet.service_id)}
     controls = Position.objects.filter(kind=Position.Kind.CONTROL).select_related("worksheet", "reference_material")
     current = list(controls.filter(worksheet=sheet).order_by("slot"))
@@ -108,13 +111,15 @@ def judge(sheet: Worksheet) -> Judgement:
                           .exclude(pk=sheet.pk).order_by("-released_at", "-id")
                           .values_list("pk", flat=True)[:HISTORY_RUNS])
     earlier = list(controls.filter(worksheet_id__in=earlier_sheets, reference_material_id__in=targets)
-                   .exclude(value=""))
-    by_sheet: dict[int, list[float]] = {pk: [] for pk in reversed(earlier_sheets)}
+                   .exclude(value="").order_by("slot"))
+    by_sheet: dict[int, list[ControlPoint]] = {pk: [] for pk in reversed(earlier_sheets)}
     for point in _points(earlier, targets):
-        by_sheet[point.worksheet_id].append(point.z)
-    runs = [zs for zs in by_sheet.values() if zs] + [[p.z for p in points]]
+        by_sheet[point.worksheet_id].append(point)
+    sheets = [run for run in by_sheet.values() if run] + [points]
+    runs = [[p.z for p in run] for run in sheets]
+    materials = [[p.material_id for p in run] for run in sheets]
     last = len(runs) - 1
-    return Judgement(points, [v for v in westgard(runs) if v.index == last] if points else [])
+    return Judgement(points, [v for v in westgard(runs, materials) if v.index == last] if points else [])
 
 
 def release_worksheet(actor: User, sheet: Worksheet) -> Release:
@@ -131,9 +136,11 @@ def release_worksheet(actor: User, sheet: Worksheet) -> Release:
                  or (p.kind in (Position.Kind.BLANK, Position.Kind.DUPLICATE) and not p.value.strip())]
         if empty:
             raise ValidationError(f"第 {'、'.join(map(str, empty))} 位还没有结果,不能放行")
+        qc_policy.check_release(sheet)
         judgement = judge(sheet)
         warnings = tuple(f"{v.rule}" for v in judgement.violations if not v.reject)
-        rejected = [{"rule": v.rule, "scope": v.scope} for v in judgement.violations if v.reject]
+        rejected = [{"rule": v.rule, "scope": str(v.scope)} | ({} if v.material is None else {"material": v.material})
+                    for v in judgement.violations if v.reject]
         if rejected and not sheet.rejections.filter(resolved_at__isnull=False).exists():
             rejection = sheet.rejections.filter(resolved_at__isnull=True).first()
             if rejection is None:

@@ -36,6 +36,7 @@ from .services import (
     gate_instrument,
     judge_analysis,
     method_budget,
+    plausibility,
     refusals_logged,
     require_member,
 )
@@ -148,8 +149,14 @@ def import_results(actor: User, mapping: InstrumentMapping, filename: str, data:
             errors.append(RowError(r.row, r.column, problem))
             continue
         value = str(to_decimal(r.value))
+        implausible = plausibility(a.service, Decimal(value))
+        if implausible and (a.service.out_of_range == "refuse" or not reason.strip()):
+            errors.append(RowError(r.row, r.column, f"样品 {r.lab_number}：{implausible}"))
+            continue
         if value == a.value:
             continue
+        if implausible:
+            a.remark = reason.strip()
         events.append(audit.Change("result", "lims.Analysis", str(a.pk), {"value": [a.value, value],
                                    "instrument": [a.instrument_id, instrument.pk], "file_row": r.row},
                                    reason if a.value else ""))
@@ -180,9 +187,10 @@ def import_results(actor: User, mapping: InstrumentMapping, filename: str, data:
     stamp = connection.ops.adapt_datetimefield_value(now)
     update_rows(Analysis, ["value", "uncertainty", "coverage_factor", "instrument_id", "method_version",
                            "entered_by_id", "entered_at", "state", "calculated", "conformity", "judged_against",
-                           "version"],
+                           "limit", "remark", "version"],
                 [(a.pk, a.value, a.uncertainty, a.coverage_factor, a.instrument_id, a.method_version,
-                  a.entered_by_id, stamp, a.state, a.calculated, a.conformity, a.judged_against, a.version + 1)
+                  a.entered_by_id, stamp, a.state, a.calculated, a.conformity, a.judged_against, a.limit, a.remark,
+                  a.version + 1)
                  for a in changed.values()])
     summary.samples = _advance_samples([sample_by_id[i] for i in touched], by_sample, events)
     audit.record_many(actor=actor, institution_id=mapping.institution_id, events=[

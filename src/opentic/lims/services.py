@@ -39,11 +39,11 @@ from opentic.registry.models import (
     TestObject,
 )
 
-from . import budget, lifecycle
+from . import budget, lifecycle, qc_policy
+from .judgement import SEPARATOR, find_specification, object_chain
 from .models import (
     Analysis,
     AnalysisService,
-    Client,
     InstrumentMapping,
     LabNumberCounter,
     MethodAuthorization,
@@ -104,32 +104,6 @@ def _bump(row: Sample | Analysis, fields: list[str]) -> None:
     row.save(update_fields=[*fields, "version"])
 
 
-# ---------------------------------------------------------------- clients and orders
-
-
-@transaction.atomic
-def create_client(actor: User, institution: Institution, name: str, **fields: Any) -> Client:
-    require_member(actor, institution.pk)
-    client = Client(institution=institution, name=(name or "").strip(), **fields)
-    client.full_clean()
-    client.save()
-    audit.record(actor=actor, action="create", entity=client, institution_id=institution.pk,
-                 changes={"name": client.name, "kind": client.kind})
-    return client
-
-
-@transaction.atomic
-def create_order(actor: User, client: Client, number: str, received_on: dt.date, **fields: Any) -> Order:
-    require_member(actor, client.institution_id)
-    order = Order(institution_id=client.institution_id, client=client, number=(number or "").strip(),
-                  received_on=received_on, **fields)
-    order.full_clean()
-    order.save()
-    audit.record(actor=actor, action="create", entity=order, institution_id=client.institution_id,
-                 changes={"number": order.number, "client": client.name, "kind": order.kind})
-    return order
-
-
 # ---------------------------------------------------------------- samples
 
 
@@ -146,20 +120,11 @@ def _next_lab_numbers(institution_id: int, year: int, count: int) -> list[str]:
     return [f"{year}-{n:06d}" for n in next_numbers(institution_id, year, count)]
 
 
-def _object_chain(test_object: TestObject) -> list[int]:
-    chain: list[int] = []
-    node: TestObject | None = test_object
-    while node is not None and len(chain) < 20:
-        chain.append(node.pk)
-        node = node.parent
-    return chain
-
-
 def accredited_services(institution_id: int, test_object: TestObject, services: Sequence[AnalysisService],
                         day: dt.date) -> set[int]:
     """Which of these services the institution's scope covers for this object (or a broader one) today."""
     covered = set(ScopeLine.objects.valid_on(day).filter(
-        institution_id=institution_id, test_object__in=_object_chain(test_object),
+        institution_id=institution_id, test_object__in=object_chain(test_object),
         parameter__in={s.parameter_id for s in services}, standard__in={s.standard_id for s in services},
     ).values_list("parameter_id", "standard_id"))
     return {s.pk for s in services if (s.parameter_id, s.standard_id) in covered}
@@ -181,7 +146,9 @@ def register_samples(actor: User, order: Order, samples: Sequence[dict[str, Any]
     analyses: list[Analysis] = []
     coverage: dict[tuple[int, tuple[int, ...]], set[int]] = {}  # a campaign repeats one object and one test list
     for number, data in zip(numbers, samples, strict=True):
-        data = dict(data)
+        # The order's judgement basis and decision rule, agreed in contract review, apply to its samples.
+        data = {"specification": SEPARATOR.join(order.judgement_basis), "decision_rule": order.decision_rule,
+                **data}
         services: list[AnalysisService] = list(data.pop("services", []))
         if not services:
             raise ValidationError(f"样品“{data.get('name', '')}”没有检测项目")
@@ -296,20 +263,11 @@ RULES = {
 SpecFinder = Callable[[Sample, int], "Specification | None"]
 
 
-def find_specification(sample: Sample, parameter_id: int) -> Specification | None:
-    """The sample's specification for a parameter; the limit set for the most specific object wins."""
-    chain = _object_chain(sample.test_object)
-    specs = {s.test_object_id: s for s in Specification.objects.filter(
-        institution_id=sample.institution_id, name=sample.specification, parameter_id=parameter_id,
-        test_object__in=chain).select_related("parameter")}
-    return next((specs[o] for o in chain if o in specs), None)
-
-
 def judge_analysis(analysis: Analysis, sample: Sample, find: SpecFinder = find_specification) -> None:
     """Set the analysis's conformity against the sample's specification, under the sample's decision rule.
 
     Compared on the full value (全数值比较法, GB/T 8170 4.3.1), not the rounded one."""
-    analysis.conformity = analysis.judged_against = ""
+    analysis.conformity = analysis.judged_against = analysis.limit = ""
     if not sample.specification or not analysis.value:
         return
     spec = find(sample, analysis.service.parameter_id)
@@ -328,8 +286,8 @@ def judge_analysis(analysis: Analysis, sample: Sample, find: SpecFinder = find_s
     limit = " ~ ".join(f"{v.normalize():f}" for v in (spec.lower, spec.upper) if v is not None)
     bound = "≤ " if spec.lower is None else ("≥ " if spec.upper is None else "")
     analysis.conformity = judgement.outcome.value
-    analysis.judged_against = (f"{spec.name}:{spec.parameter.name} {bound}{limit} {spec.unit};"
-                               f"{rule.description};全数值比较")
+    analysis.limit = f"{bound}{limit} {spec.unit}"
+    analysis.judged_against = f"{spec.name}：{spec.parameter.name} {analysis.limit}；{rule.description}；全数值比较"
 
 
 def gate_method(actor: User, service: AnalysisService, day: dt.date) -> None:
@@ -340,6 +298,28 @@ def gate_method(actor: User, service: AnalysisService, day: dt.date) -> None:
         valid_from__lte=day).exists()
     if not authorized:
         raise PermissionDenied(f"{actor.get_username()} 未获授权使用方法 {service.standard}")
+
+
+def plausibility(service: AnalysisService, value: Decimal) -> str:
+    """Why a value is outside the method's plausible range (empty when it is inside): a negative lead content
+    is refused unless the method allows negative values."""
+    low, high = service.plausible_min, service.plausible_max
+    if (low is None or value >= low) and (high is None or value <= high):
+        return ""
+    bounds = f"{'' if low is None else f'{low.normalize():f}'} ~ {'' if high is None else f'{high.normalize():f}'}"
+    return f"结果 {value} 超出方法 {service} 的合理范围（{bounds.strip()} {service.unit}）"
+
+
+def gate_value(service: AnalysisService, value: Decimal, remark: str) -> str:
+    """Refuse a value outside the plausible range, or accept it with the analyst's remark, as the method says."""
+    problem = plausibility(service, value)
+    if not problem:
+        return ""
+    if service.out_of_range == "flag":
+        if not remark.strip():
+            raise ValidationError({"reason": f"{problem}：请在备注中说明（如复核过的原因）后再保存"})
+        return remark.strip()
+    raise ValidationError({"value": f"{problem}，不能录入"})
 
 
 def gate_instrument(instrument: Instrument | None, institution_id: int, day: dt.date) -> None:
@@ -382,13 +362,17 @@ def apply_calculations(actor: User, analyses: Sequence[Analysis], now: dt.dateti
                                   to_decimal(a.coverage_factor) if a.coverage_factor else Decimal(2))
               for a in analyses if a.service.keyword in entered and a.uncertainty}
     parsed = {k: parse_formula(a.service.formula) for k, a in formulas.items()}
-    results = calculate(parsed, entered)
+    # Each formula's own inputs (mass, volume, dilution…) as the analyst typed them for this sample.
+    local = {k: {name: to_decimal(v) for name, v in a.inputs.items() if v} for k, a in formulas.items()}
+    results = calculate(parsed, entered, local)
     changed = []
     for keyword, value in results.items():
         analysis = formulas[keyword]
         new = "" if value is None else str(value)
         if new == analysis.value or analysis.state == Analysis.State.VERIFIED:
             continue
+        if value is not None and plausibility(analysis.service, value):
+            raise FormulaError(plausibility(analysis.service, value))
         changed.append((analysis, analysis.value))
         found = budget.calculated_uncertainty(parsed[keyword], with_u) if value is not None else None
         analysis.uncertainty, analysis.coverage_factor = (str(found[0]), str(found[1])) if found else ("", "")
@@ -407,7 +391,7 @@ def _recalculate(actor: User, sample: Sample, changed_keyword: str) -> None:
     for analysis, before in changed:
         judge_analysis(analysis, sample)
         _bump(analysis, ["value", "uncertainty", "coverage_factor", "calculated", "state", "entered_by",
-                         "entered_at", "method_version", "conformity", "judged_against"])
+                         "entered_at", "method_version", "conformity", "judged_against", "limit"])
         audit.record(actor=actor, action="calculate", entity=analysis, institution_id=sample.institution_id,
                      changes={"value": [before, analysis.value], "because": changed_keyword})
 
@@ -435,6 +419,7 @@ def enter_result(actor: User, analysis: Analysis, value: str, *, instrument: Ins
                 to_decimal(extra.strip())
     except RoundingError as exc:
         raise ValidationError({"value": f"“{value}”不是数值(小数点用“.”,不用千位分隔符)"}) from exc
+    remark = gate_value(analysis.service, number, reason)
     if analysis.value and not reason.strip():
         raise ValidationError({"reason": "修改已录入的结果必须说明理由"})
     today = timezone.localdate()
@@ -447,14 +432,65 @@ def enter_result(actor: User, analysis: Analysis, value: str, *, instrument: Ins
         coverage_factor.strip()
     analysis.instrument, analysis.method_version = instrument, analysis.service.version
     analysis.entered_by, analysis.entered_at, analysis.state = actor, timezone.now(), Analysis.State.ENTERED
+    analysis.remark = remark
     judge_analysis(analysis, sample)
     _bump(analysis, ["value", "uncertainty", "coverage_factor", "instrument", "method_version", "entered_by",
-                     "entered_at", "state", "conformity", "judged_against"])
+                     "entered_at", "state", "conformity", "judged_against", "limit", "remark"])
     audit.record(actor=actor, action="result", entity=analysis, institution_id=sample.institution_id,
                  changes={**audit.diff(before, {"value": analysis.value, "uncertainty": analysis.uncertainty,
                                                 "instrument": analysis.instrument_id}),
                           "conformity": analysis.conformity, "judged_against": analysis.judged_against},
                  reason=reason)
+    _recalculate(actor, sample, analysis.service.keyword)
+    _progress(actor, sample)
+    analysis.refresh_from_db()
+    return analysis
+
+
+@refusals_logged
+@transaction.atomic
+def enter_inputs(actor: User, analysis: Analysis, values: dict[str, str], reason: str = "") -> Analysis:
+    """The inputs a calculated analysis asks for (称样量 m, 定容体积 V, 稀释倍数 f…), each a positive number in
+    the unit the method names; the result is recalculated from them."""
+    analysis = Analysis.objects.select_for_update().select_related("sample", "service").get(pk=analysis.pk)
+    sample = analysis.sample
+    require_member(actor, sample.institution_id, Role.ANALYST)
+    if not lifecycle.results_allowed(sample.state):
+        raise ValidationError(f"样品 {sample} 当前状态不能录入")
+    if analysis.state in (Analysis.State.VERIFIED, Analysis.State.RETRACTED):
+        raise ValidationError("已审核或已退回复测的结果不能修改")
+    declared = {i["keyword"]: i for i in analysis.service.inputs}
+    errors: dict[str, str] = {}
+    clean: dict[str, str] = dict(analysis.inputs)
+    for keyword, raw in values.items():
+        spec = declared.get(keyword)
+        if spec is None:
+            errors[keyword] = f"方法 {analysis.service} 没有输入项 {keyword}"
+            continue
+        raw = (raw or "").strip()
+        if not raw:
+            clean.pop(keyword, None)
+            continue
+        try:
+            number = to_decimal(raw)
+        except RoundingError:
+            errors[keyword] = f"{spec['label']}（{keyword}）：“{raw}”不是数值"
+            continue
+        if number <= 0:
+            errors[keyword] = f"{spec['label']}（{keyword}）必须大于零（单位 {spec['unit']}）"
+            continue
+        clean[keyword] = str(number)
+    if errors:
+        raise ValidationError(errors)
+    if clean == analysis.inputs:
+        return analysis
+    if any(analysis.inputs.get(k) for k in clean) and analysis.value and not reason.strip():
+        raise ValidationError({"reason": "修改已录入的输入项必须说明理由"})
+    before = dict(analysis.inputs)
+    analysis.inputs = clean
+    _bump(analysis, ["inputs"])
+    audit.record(actor=actor, action="inputs", entity=analysis, institution_id=sample.institution_id,
+                 changes={"inputs": [before, clean]}, reason=reason)
     _recalculate(actor, sample, analysis.service.keyword)
     _progress(actor, sample)
     analysis.refresh_from_db()
@@ -515,7 +551,7 @@ def signed_content(analysis: Analysis, meaning: str, signer: User, at: dt.dateti
 @transaction.atomic
 def verify_result(actor: User, analysis: Analysis, password: str, expected_version: int | None = None) -> Analysis:
     """The second person's check, signed electronically: password re-entered, meaning 'verified'."""
-    analysis = Analysis.objects.select_for_update().select_related("sample").get(pk=analysis.pk)
+    analysis = Analysis.objects.select_for_update().select_related("sample", "service").get(pk=analysis.pk)
     require_member(actor, analysis.sample.institution_id, Role.REVIEWER)
     _check_version(analysis, expected_version)
     if not actor.check_password(password or ""):
@@ -527,6 +563,7 @@ def verify_result(actor: User, analysis: Analysis, password: str, expected_versi
     if QCRejection.objects.filter(resolved_at__isnull=True, worksheet__positions__kind=Position.Kind.SAMPLE,
                                   worksheet__positions__analysis_id=analysis.pk).exists():
         raise ValidationError("该结果所在的工作单质控失控(Westgard 拒绝规则),记录纠正措施之前不能审核")
+    qc_policy.check_verifiable(analysis)
     now = timezone.now()
     analysis.signature = signed_content(analysis, "verified", actor, now)
     analysis.state, analysis.verified_by, analysis.verified_at = Analysis.State.VERIFIED, actor, now

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,22 +12,32 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.html import format_html_join
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from opentic.core import audit
-from opentic.core.feedback import refused
+from opentic.core.feedback import keep_typed, kept_typed, refused
 from opentic.core.models import AuditEvent, Role, User
 from opentic.core.permissions import lab_of
 from opentic.numerics.reporting import BelowLoq, Reporting, formatted
 from opentic.numerics.rounding import RoundingError, to_decimal
+from opentic.numerics.stats.checks import NotFinite, parse_finite
 from opentic.registry.importing import ImportRejected
-from opentic.registry.models import Institution, Instrument, InstrumentStatus, Parameter, ScopeLine, TestObject
+from opentic.registry.models import Institution, Instrument, Parameter, ScopeLine, TestObject
 
-from . import budget, qc, services
-from .forms import AuthorizationForm, RegisterForm, SampleFilterForm, ServiceForm, SpecificationForm, UploadForm
+from . import budget, hooks, services
+from .benches import bench_instruments
+from .forms import (
+    AuthorizationForm,
+    RegisterForm,
+    ResultForm,
+    SampleFilterForm,
+    ServiceForm,
+    SpecificationForm,
+    UploadForm,
+    form_messages,
+)
+from .judgement import CONFORMITY_LABELS
 from .labels import label_pdf
 from .lifecycle import SAMPLE_LABELS, SampleState, results_allowed
 from .models import (
@@ -37,15 +45,11 @@ from .models import (
     AnalysisService,
     InstrumentMapping,
     MethodAuthorization,
-    Position,
-    ReferenceMaterial,
     Sample,
     Specification,
-    Worksheet,
 )
 from .results_import import import_results
 from .sheets import HEADERS, import_samples
-from .worksheets import QC, create_worksheet, enter_worksheet_results
 
 
 def _institution_id(request: HttpRequest) -> int:
@@ -109,8 +113,19 @@ def register(request: HttpRequest) -> HttpResponse:
                                                   "headers": HEADERS}, status=status)
 
 
-def _rows(sample: Sample, user: Any) -> list[dict[str, Any]]:
+def _why_not_verifiable(a: Analysis, user: Any) -> str:
+    if a.state != "entered":
+        return ""
+    if a.entered_by_id == user.pk:
+        return _("entered by you: a second person verifies it")
+    if not user.has_role(Role.REVIEWER):
+        return _("only a reviewer verifies results")
+    return ""
+
+
+def _rows(sample: Sample, user: Any, typed: dict[str, str] | None = None) -> list[dict[str, Any]]:
     enters = user.has_role(Role.ANALYST, Role.INSTITUTION_ADMIN)
+    typed = typed or {}
     rows = []
     for a in sample.analyses.select_related("service__parameter", "service__standard", "entered_by", "verified_by",
                                             "instrument").order_by("id"):
@@ -121,25 +136,30 @@ def _rows(sample: Sample, user: Any) -> list[dict[str, Any]]:
                 shown = formatted(to_decimal(a.value), Reporting(s.places, s.loq, s.lod, BelowLoq(s.below_loq)))
             except RoundingError:
                 shown = a.value
-        rows.append({"a": a, "shown": shown,
+        rows.append({"a": a, "shown": shown, "conformity": CONFORMITY_LABELS.get(a.conformity, ""),
                      "editable": enters and a.state in ("pending", "entered") and not s.formula
                      and results_allowed(sample.state),
-                     "verifiable": a.state == "entered" and a.entered_by_id != user.pk})
+                     "editable_inputs": enters and a.state in ("pending", "entered") and results_allowed(sample.state),
+                     "verifiable": a.state == "entered" and not _why_not_verifiable(a, user),
+                     "why_not": _why_not_verifiable(a, user),
+                     "typed": {k.split(":", 1)[1]: v for k, v in typed.items() if k.startswith(f"{a.pk}:")},
+                     "inputs": [{**i, "value": typed.get(f"{a.pk}:in-{i['keyword']}", a.inputs.get(i["keyword"], ""))}
+                                for i in s.inputs]})
     return rows
 
 
 @login_required
 def sample(request: HttpRequest, pk: int) -> HttpResponse:
     s = _sample(request, pk)
-    instruments = Instrument.objects.filter(institution_id=s.institution_id, status=InstrumentStatus.IN_SERVICE,
-                                            calibration_due__gte=timezone.localdate()).order_by("name")
+    rows = _rows(s, request.user, kept_typed(request, f"sample-{s.pk}"))
+    for row in rows:
+        row["instruments"] = bench_instruments(row["a"].service)
     return render(request, "lims/sample.html", {
-        "sample": s, "rows": _rows(s, request.user), "instruments": instruments,
+        "sample": s, "rows": rows,
         "state_label": SAMPLE_LABELS[SampleState(s.state)],
         "can_receive": s.state == SampleState.REGISTERED,
-        # Reports build on the LIMS, not the other way round: looked up by name, not imported.
-        "reports": apps.get_model("reports", "Report").objects.filter(sample=s).select_related(
-            "replaces").order_by("issued_at"),
+        # Reports build on the LIMS, not the other way round: their app registers the lookup (lims/hooks.py).
+        "reports": hooks.reports_of(s),
         "can_approve": s.state in (SampleState.VERIFIED, SampleState.REPORTED) and request.user.has_role(  # type: ignore[union-attr]
             Role.SIGNATORY),
     })
@@ -166,15 +186,26 @@ def receive(request: HttpRequest, pk: int) -> HttpResponse:
 def result(request: HttpRequest, pk: int, analysis_pk: int) -> HttpResponse:
     s = _sample(request, pk)
     analysis = get_object_or_404(Analysis, pk=analysis_pk, sample=s)
-    instrument = None
-    if request.POST.get("instrument"):
-        instrument = Instrument.objects.filter(pk=request.POST["instrument"], institution_id=s.institution_id).first()
+    form = ResultForm(request.POST)
     try:
-        services.enter_result(request.user, analysis, request.POST.get("value", ""), instrument=instrument,  # type: ignore[arg-type]
-                              uncertainty=request.POST.get("uncertainty", ""), reason=request.POST.get("reason", ""),
-                              expected_version=int(request.POST.get("version") or 0) or None)
+        if not form.is_valid():
+            raise ValidationError(form_messages(form))
+        d = form.cleaned_data
+        instrument = None
+        if d["instrument"]:
+            instrument = get_object_or_404(Instrument, pk=d["instrument"], institution_id=s.institution_id)
+        inputs = {k.removeprefix("in-"): v for k, v in request.POST.items() if k.startswith("in-")}
+        if inputs:
+            services.enter_inputs(request.user, analysis, inputs, reason=d["reason"])  # type: ignore[arg-type]
+        if not analysis.service.formula:
+            services.enter_result(request.user, analysis, d["value"], instrument=instrument,  # type: ignore[arg-type]
+                                  uncertainty=d["uncertainty"], reason=d["reason"],
+                                  expected_version=d["version"] or None)
     except (ValidationError, PermissionDenied) as exc:
         refused(request, exc)
+        keep_typed(request, f"sample-{s.pk}", {f"{analysis.pk}:{k}": str(v) for k, v in request.POST.items()
+                                                 if k in ("value", "uncertainty", "reason", "instrument")
+                                                 or k.startswith("in-")})
     return redirect("lims:sample", pk=s.pk)
 
 
@@ -185,7 +216,9 @@ def verify(request: HttpRequest, pk: int) -> HttpResponse:
     s = _sample(request, pk)
     chosen = Analysis.objects.filter(sample=s, pk__in=request.POST.getlist("analysis"))
     if not chosen:
-        messages.error(request, _("Choose the results to verify."))
+        blocked = [f"{a.service.parameter.name}：{why}" for a in s.analyses.select_related("service__parameter")
+                   if (why := _why_not_verifiable(a, request.user))]
+        messages.error(request, "；".join(blocked) if blocked else _("Choose the results to verify."))
     for analysis in chosen:
         try:
             services.verify_result(request.user, analysis, request.POST.get("password", ""))  # type: ignore[arg-type]
@@ -217,125 +250,13 @@ def history(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 
-# ---------------------------------------------------------------- worksheets
-
-
-@login_required
-def worksheets(request: HttpRequest) -> HttpResponse:
-    """Open worksheets, and a new one from the pending analyses of a method."""
-    institution_id = _institution_id(request)
-    service_choices = AnalysisService.objects.filter(institution_id=institution_id).select_related("parameter",
-                                                                                                    "standard")
-    if request.method == "POST":
-        service = get_object_or_404(AnalysisService, pk=request.POST.get("service"), institution_id=institution_id)
-        instrument = get_object_or_404(Instrument, pk=request.POST.get("instrument"), institution_id=institution_id)
-        limit = min(int(request.POST.get("limit") or 20), 1000)
-        pending = list(Analysis.objects.filter(
-            service=service, state=Analysis.State.PENDING, sample__state__in=["received", "in_testing"]
-        ).exclude(positions__kind=Position.Kind.SAMPLE).order_by("sample__lab_number")[:limit])
-        qc = [QC("blank")] * int(request.POST.get("blanks") or 0)
-        if request.POST.get("duplicate") and pending:
-            qc.append(QC("duplicate", duplicate_of=0))
-        if request.POST.get("reference_material"):
-            rm = get_object_or_404(ReferenceMaterial, pk=request.POST["reference_material"],
-                                   institution_id=institution_id)
-            qc.append(QC("control", reference_material=rm))
-        try:
-            sheet = create_worksheet(request.user, service, instrument, pending, qc)  # type: ignore[arg-type]
-            return redirect("lims:worksheet", pk=sheet.pk)
-        except (ValidationError, PermissionDenied) as exc:
-            refused(request, exc)
-    return render(request, "lims/worksheets.html", {
-        "sheets": Worksheet.objects.filter(institution_id=institution_id).select_related(
-            "service__parameter", "instrument")[:50],
-        "services": service_choices,
-        "instruments": Instrument.objects.filter(institution_id=institution_id, status=InstrumentStatus.IN_SERVICE,
-                                                 calibration_due__gte=timezone.localdate()).order_by("name"),
-        "materials": ReferenceMaterial.objects.filter(institution_id=institution_id,
-                                                      expires_on__gte=timezone.localdate()),
-    })
-
-
-@login_required
-def worksheet(request: HttpRequest, pk: int) -> HttpResponse:
-    """The grid: one input per position, Tab from one to the next, one Save for the lot.
-
-    A constant number of queries whatever its size (tests/lims/test_views.py counts them)."""
-    institution_id = _institution_id(request)
-    sheet = get_object_or_404(Worksheet.objects.select_related("service__parameter", "service__standard",
-                                                               "instrument"), pk=pk, institution_id=institution_id)
-    if request.method == "POST":
-        values = {int(k.removeprefix("p")): v for k, v in request.POST.items() if k.startswith("p") and k[1:].isdigit()}
-        try:
-            saved = enter_worksheet_results(request.user, sheet, values, request.POST.get("reason", ""))  # type: ignore[arg-type]
-            messages.success(request, _("%(count)d results saved.") % {"count": len(saved)})
-        except (ValidationError, PermissionDenied) as exc:
-            refused(request, exc)
-        return redirect("lims:worksheet", pk=sheet.pk)
-    positions = list(sheet.positions.select_related("analysis__sample", "reference_material").order_by("slot"))
-    try:
-        judgement, qc_error = qc.judge(sheet), ""
-    except ValidationError as exc:
-        judgement, qc_error = None, "; ".join(exc.messages)
-    z = {p.slot: p.z for p in judgement.points} if judgement else {}
-    return render(request, "lims/worksheet.html", {
-        "sheet": sheet, "grid": _grid_html(_grid_rows(sheet, positions, z), sheet.service.unit),
-        "judgement": judgement, "qc_error": qc_error, "rejection": sheet.rejections.first()})
-
-
-@dataclass(frozen=True)
-class GridRow:
-    """One line of the worksheet grid, flattened so that the template does one lookup per cell: a grid of
-    500 positions renders within its 150 ms."""
-
-    pk: int
-    slot: int
-    kind: str
-    kind_label: str
-    code: str
-    name: str
-    value: str
-    disabled: bool
-    z: float | None
-
-
-GRID_ROW = ('<tr data-kind="{}"><td class="num">{}</td><td>{}</td><td>{}</td><td>{}</td>'
-            '<td><input name="p{}" value="{}" inputmode="decimal" size="10"{}></td><td>{}</td>'
-            '<td class="num">{}</td></tr>')
-
-
-def _grid_html(rows: list[GridRow], unit: str) -> str:
-    """The grid's rows through format_html (every value escaped): the template engine's per-variable cost,
-    times ten cells and 500 rows, was most of the page's 150 ms."""
-    disabled = mark_safe(" disabled")  # a constant attribute, no user text
-    return format_html_join("\n", GRID_ROW, (
-        (r.kind, r.slot, r.kind_label, r.code, r.name, r.pk, r.value, disabled if r.disabled else "", unit,
-         "" if r.z is None else f"{r.z:.2f}") for r in rows))
-
-
-def _grid_rows(sheet: Worksheet, positions: list[Position], z: dict[int, float]) -> list[GridRow]:
-    open_ = sheet.state == Worksheet.State.OPEN
-    labels = dict(Position.Kind.choices)
-    rows = []
-    for p in positions:
-        a, rm = p.analysis, p.reference_material
-        if p.kind == Position.Kind.SAMPLE and a is not None:
-            code, name, value = a.sample.lab_number, a.sample.name, a.value
-            disabled = not open_ or a.state not in (Analysis.State.PENDING, Analysis.State.ENTERED)
-        else:
-            code = a.sample.lab_number if a is not None else rm.lot if rm is not None else ""
-            name = a.sample.name if a is not None else f"{rm.name} ({rm.certified_value})" if rm is not None else ""
-            value, disabled = p.value, not open_
-        rows.append(GridRow(p.pk, p.slot, p.kind, str(labels[p.kind]), code, name, value, disabled, z.get(p.slot)))
-    return rows
-
-
 @login_required
 def labels(request: HttpRequest, pk: int) -> HttpResponse:
     """The sample's label, or with ?order=1 the labels of every sample of its order."""
     s = _sample(request, pk)
     samples = Sample.objects.filter(order=s.order).order_by("lab_number") if request.GET.get("order") else [s]
-    data = label_pdf([(x.lab_number, s.order.number, f"{x.created_at:%Y-%m-%d}") for x in samples])
+    # The local (Chongqing) date of registration, not the UTC one.
+    data = label_pdf([(x.lab_number, s.order.number, f"{timezone.localtime(x.created_at):%Y-%m-%d}") for x in samples])
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="labels-{s.lab_number}.pdf"'
     return response
@@ -435,10 +356,16 @@ def _budget_lines(text: str) -> list[budget.Input]:
         if len(parts) not in (3, 4):
             raise ValidationError(f"第 {number} 行:应为“来源, 分布, 相对值%, 自由度”")
         try:
-            relative = float(parts[2].rstrip("%"))
+            relative = parse_finite(parts[2].rstrip("%"))
             dof = int(parts[3]) if len(parts) == 4 and parts[3] else None
+        except NotFinite as exc:
+            raise ValidationError(f"第 {number} 行：相对值含 NaN 或无穷大，不是有限数值") from exc
         except ValueError as exc:
             raise ValidationError(f"第 {number} 行:相对值或自由度不是数") from exc
+        if relative < 0:
+            raise ValidationError(f"第 {number} 行：相对值不能为负")
+        if dof is not None and dof < 1:
+            raise ValidationError(f"第 {number} 行：自由度至少为 1（不填表示无穷大）")
         rows.append(budget.Input(parts[0], parts[1], relative, dof))
     if not rows:
         raise ValidationError("不确定度预算至少要有一行")

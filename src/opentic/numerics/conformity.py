@@ -55,9 +55,9 @@ class DecisionRule:
     @property
     def description(self) -> str:
         if not self.guarded:
-            return "简单接受规则(ILAC-G8:09/2019 4.2.1,w = 0)"
+            return "简单接受规则（ILAC-G8:09/2019 4.2.1，w = 0）"
         kind = "二元判定" if self.binary else "非二元判定"
-        return f"保护带接受规则(ILAC-G8:09/2019 4.2.2,w = {self.guard_factor}U,{kind})"
+        return f"保护带接受规则（ILAC-G8:09/2019 4.2.2，w = {self.guard_factor}U，{kind}）"
 
 
 @dataclass(frozen=True)

@@ -136,16 +136,20 @@ def calculation_order(formulas: Mapping[str, Formula]) -> list[str]:
         raise FormulaError(f"the formulas depend on each other in a circle: {' → '.join(exc.args[1])}") from exc
 
 
-def calculate(formulas: Mapping[str, Formula], values: Mapping[str, Decimal]) -> dict[str, Decimal | None]:
-    """Every calculated value from the entered ones; None where an input is still missing."""
+def calculate(formulas: Mapping[str, Formula], values: Mapping[str, Decimal],
+              local: Mapping[str, Mapping[str, Decimal]] | None = None) -> dict[str, Decimal | None]:
+    """Every calculated value from the entered ones; None where an input is still missing. `local` holds
+    each formula's own inputs (a mass, a volume typed for it), seen by that formula only and taking
+    precedence over a result of the same name."""
     known: dict[str, Decimal] = dict(values)
     out: dict[str, Decimal | None] = {}
     for name in calculation_order(formulas):
         formula = formulas[name]
-        if formula.names - set(known):
+        scope = {**known, **(local or {}).get(name, {})}
+        if formula.names - set(scope):
             out[name] = None
             continue
-        known[name] = out[name] = formula.evaluate(known)
+        known[name] = out[name] = formula.evaluate(scope)
     return out
 
 

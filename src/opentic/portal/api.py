@@ -9,8 +9,8 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from pydantic import Field
 
+from opentic.core.ratelimit import rate_limited
 from opentic.portal.finder import MAX_QUERY_LENGTH, FinderError, FinderQuery, find
-from opentic.portal.views import rate_limited
 from opentic.registry.api import InstitutionCore
 from opentic.registry.models import District, Domain, Institution, SpatialUnit
 

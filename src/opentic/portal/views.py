@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
-from django.conf import settings
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_ratelimit.core import is_ratelimited
 
+from opentic.core.ratelimit import rate_limited, too_many
 from opentic.ledger.models import NotAccepted
 from opentic.portal.finder import FinderError, find
 from opentic.portal.forms import FinderForm
-from opentic.registry.models import Institution
+from opentic.registry.models import Institution, Instrument, ScopeLine
 
 
-def rate_limited(request: HttpRequest, group: str) -> bool:
-    return bool(is_ratelimited(request, group=group, key="ip", rate=settings.OPENTIC_PUBLIC_RATE, increment=True))
-
-
-def too_many(request: HttpRequest) -> HttpResponse:
-    response = render(request, "portal/limited.html", status=429)
-    response["Retry-After"] = "60"
-    return response
+def home(request: HttpRequest) -> HttpResponse:
+    """The platform's front page, with the register's counts of today."""
+    today = timezone.localdate()
+    valid = Institution.objects.valid_on(today)
+    return render(request, "portal/home.html", {
+        "valid_count": valid.count(),
+        "line_count": ScopeLine.objects.valid_on(today).filter(institution__in=valid).count(),
+        "shared_count": Instrument.objects.filter(Q(shared=True), institution__in=valid).count(),
+    })
 
 
 def not_accepted_now(institution_ids: list[int]) -> dict[int, NotAccepted]:

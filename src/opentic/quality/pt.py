@@ -7,6 +7,7 @@ a published round back to closed for re-evaluation.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import secrets
 from collections import defaultdict
 from collections.abc import Sequence
@@ -24,6 +25,7 @@ from opentic.core.models import Role, User
 from opentic.core.permissions import is_regulator, require
 from opentic.numerics.rounding import RoundingError, to_decimal
 from opentic.numerics.stats import proficiency as stats
+from opentic.numerics.stats.checks import NotFinite
 from opentic.registry.models import Institution, Parameter, TestObject
 
 from .models import Appeal, FollowUp, Item, ItemResult, Participation, Round, Scheme, Score, Submission
@@ -190,12 +192,14 @@ def record_homogeneity(actor: User, item: Item, pairs: Sequence[Sequence[float]]
     _require_manager(actor, item.round.scheme)
     if item.round.state not in (Round.State.DRAFT, Round.State.OPEN):
         raise ValidationError("样品发出后才检查均匀性已无意义:本轮已截止")
-    if sigma_pt <= 0:
-        raise ValidationError({"sigma_pt": "能力评定标准差必须大于零"})
+    if not math.isfinite(sigma_pt) or sigma_pt <= 0:
+        raise ValidationError({"sigma_pt": "能力评定标准差必须是大于零的有限数值"})
     try:
         h = stats.homogeneity(pairs, sigma_pt)
         first = [v for pair in pairs for v in pair]
         st = stats.stability(first, later, sigma_pt) if later else None
+    except NotFinite as exc:
+        raise ValidationError({"pairs": "均匀性或稳定性数据含 NaN 或无穷大，不是有限数值"}) from exc
     except ValueError as exc:
         raise ValidationError({"pairs": f"均匀性数据不完整:{exc}"}) from exc
     item.homogeneity = {

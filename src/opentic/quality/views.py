@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from opentic.core.feedback import attempt, refused
 from opentic.core.permissions import is_regulator
+from opentic.numerics.stats.checks import NotFinite, parse_finite
 from opentic.registry.models import Institution, Parameter, ScopeLine, TestObject
 
 from . import pt, reporting
@@ -151,7 +152,9 @@ def _numbers(text: str, what: str) -> list[list[float]]:
         if not parts:
             continue
         try:
-            rows.append([float(p) for p in parts])
+            rows.append([parse_finite(p) for p in parts])
+        except NotFinite as exc:
+            raise ValidationError(f"{what}第 {number} 行：“{line.strip()}”含 NaN 或无穷大，不是有限数值") from exc
         except ValueError as exc:
             raise ValidationError(f"{what}第 {number} 行:“{line.strip()}”不是数值") from exc
     return rows
@@ -169,9 +172,11 @@ def homogeneity(request: HttpRequest, pk: int) -> HttpResponse:
         if any(len(p) != 2 for p in pairs):
             raise ValidationError("均匀性数据每行应为同一样品的两次测定结果")
         later = [v for row in _numbers(request.POST.get("later", ""), "稳定性数据") for v in row]
-        sigma = float(request.POST.get("sigma_pt") or 0)
+        sigma = parse_finite(request.POST.get("sigma_pt") or "0")
         pt.record_homogeneity(request.user, item, pairs, later, sigma)  # type: ignore[arg-type]
         messages.success(request, _("Homogeneity of item %(item)s recorded.") % {"item": item.code})
+    except NotFinite:
+        messages.error(request, _("σ_pt must be a finite number."))
     except ValueError:
         messages.error(request, _("σ_pt is not a number."))
     except (ValidationError, PermissionDenied) as exc:

@@ -19,13 +19,13 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
-from stdnum.cn import ric, uscc
+from stdnum.cn import ric
 
 from opentic.core import audit
 from opentic.core.bulk import insert_rows
 from opentic.core.models import Role, User
 from opentic.registry import tally
-from opentic.registry.codes import mask_resident_id, parse_standard_code
+from opentic.registry.codes import credit_check_char, mask_resident_id, parse_standard_code
 from opentic.registry.models import (
     District,
     Domain,
@@ -160,7 +160,7 @@ def _org_code(rng: random.Random) -> str:
 def credit_code(rng: random.Random, ownership: str, district: str) -> str:
     head = "12" if ownership in ("public_institution", "administrative") else "91"
     body = head + district + _org_code(rng)
-    return body + uscc.calc_check_digit(body)
+    return body + credit_check_char(body)
 
 
 def resident_id(rng: random.Random, district: str) -> str:
@@ -263,7 +263,9 @@ def generate(scale: str = "chongqing", seed: int = 2023, today: dt.date | None =
         serial = i + 1 if count <= 9999 else i // 32 + 1
         new.append(Institution(
             name=name, credit_code=credit_code(rng, ownership, district),
-            cma_number=(f"{issued.year % 100:02d}{authority}{rng.randrange(1, 30):02d}"
+            # The field is drawn as it always was (the rest of the data set stays the same) and folded into the
+            # published field codes 00–21.
+            cma_number=(f"{issued.year % 100:02d}{authority}{rng.randrange(1, 30) % 22:02d}"
                         f"{rng.randrange(0, 20):02d}{serial:04d}"),
             cma_valid_from=issued, cma_valid_until=valid_until, ownership=ownership,
             third_party=ownership not in ("administrative",) and rng.random() > 0.1, district_id=district,

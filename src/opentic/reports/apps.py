@@ -16,10 +16,19 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Test reports")
 
     def ready(self) -> None:
-        # The ledger sits on a lower floor: it reaches the reports' content and the signature validator
-        # through hooks registered here.
-        from opentic.ledger import hooks
+        # Lower floors reach reports through hooks registered here: the ledger for the reports' content
+        # and the signature validator, the LIMS for a sample's reports.
+        from opentic.ledger import hooks as ledger_hooks
+        from opentic.lims import hooks
+        from opentic.lims.models import Sample
 
         from . import public
+        from .models import Report
 
-        hooks.register(content=public.content, signature=_check_signature, issued_by_lims=public.issued_by_lims)
+        ledger_hooks.register(content=public.content, signature=_check_signature,
+                              issued_by_lims=public.issued_by_lims)
+
+        def sample_reports(sample: Sample) -> list[Report]:
+            return list(Report.objects.filter(sample=sample).select_related("replaces").order_by("issued_at"))
+
+        hooks.sample_reports = sample_reports

@@ -70,9 +70,9 @@ def _twin(sample: Sample, number: str, code: str, actor: User, fields: list[str]
     lines, rules = [], []
     for a in analyses:
         s = a.service
-        limit = a.judged_against.split(";")[0].split(":", 1)[-1] if a.judged_against else ""
+        limit = a.limit
         if a.judged_against:
-            rule = a.judged_against.split(";")[1]
+            rule = a.judged_against.split("；")[1]
             if rule not in rules:
                 rules.append(rule)
         lines.append({

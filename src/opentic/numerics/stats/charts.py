@@ -6,11 +6,14 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 from scipy import integrate, stats
+
+from opentic.numerics.stats.checks import StatisticsInputError, finite, finite_array, positive
 
 D2_N2 = 1.128  # d2 for moving ranges of two (Montgomery, Appendix VI)
 
@@ -24,8 +27,9 @@ class Limits:
 
 def individuals(xs: Sequence[float]) -> tuple[Limits, float]:
     """Individuals chart: x̄ ± 3·MR̄/d2; returns the limits and MR̄."""
+    xs = [finite(x, "an individual value") for x in xs]
     if len(xs) < 2:
-        raise ValueError("an individuals chart needs two values or more")
+        raise StatisticsInputError("an individuals chart needs two values or more")
     center = math.fsum(xs) / len(xs)
     mr_bar = math.fsum(abs(b - a) for a, b in itertools.pairwise(xs)) / (len(xs) - 1)
     half = 3 * mr_bar / D2_N2
@@ -35,8 +39,10 @@ def individuals(xs: Sequence[float]) -> tuple[Limits, float]:
 def ewma(xs: Sequence[float], lam: float, target: float, sigma: float, width: float = 3.0,
          asymptotic: bool = True) -> tuple[list[float], list[Limits]]:
     """EWMA statistics zᵢ = λxᵢ + (1−λ)zᵢ₋₁ from z₀ = target, with their limits (exact or asymptotic)."""
-    if not 0 < lam <= 1:
-        raise ValueError("λ is in (0, 1]")
+    if not 0 < finite(lam, "λ") <= 1:
+        raise StatisticsInputError("λ is in (0, 1]")
+    xs = [finite(x, "an EWMA value") for x in xs]
+    target, sigma, width = finite(target, "the target"), positive(sigma, "σ"), positive(width, "the limit width")
     z, series, limits = target, [], []
     for i, x in enumerate(xs, start=1):
         z = lam * x + (1 - lam) * z
@@ -56,6 +62,10 @@ class CusumPoint:
 
 def cusum(xs: Sequence[float], target: float, k: float, h: float) -> list[CusumPoint]:
     """Tabular CUSUM: Sₕᵢ = max(0, Sₕᵢ + x − target − k), Sₗₒ = max(0, Sₗₒ + target − x − k); signal above h."""
+    xs = [finite(x, "a CUSUM value") for x in xs]
+    target, k, h = finite(target, "the target"), finite(k, "k"), positive(h, "h")
+    if k < 0:
+        raise StatisticsInputError("the allowance k cannot be negative")
     high = low = 0.0
     points = []
     for x in xs:
@@ -68,42 +78,72 @@ def cusum(xs: Sequence[float], target: float, k: float, h: float) -> list[CusumP
 # ---------------------------------------------------------------- Westgard multirules
 
 
+class Scope(StrEnum):
+    """Where a Westgard rule looks (westgard.com, "Westgard Rules" and "Multirules and QC validator"): within
+    the run across its control materials, or across runs along one material. Rules across runs never mix
+    materials (level 1 of this run is not the successor of level 2 of the last), unless asked to."""
+
+    WARNING = "warning"  # 1-2s: a warning, never a rejection
+    WITHIN_RUN = "within run"  # 1-3s: any one control of the run
+    ACROSS_MATERIALS = "within run, across materials"  # 2-2s and R-4s on the controls of one run
+    WITHIN_MATERIAL = "across runs, within material"  # 2-2s, 4-1s, 10-x on one material's results in order
+    ACROSS_RUNS_AND_MATERIALS = "across runs and materials"  # 4-1s, 10-x over every result in order (opt-in)
+
+
 @dataclass(frozen=True)
 class Violation:
     rule: str
-    scope: str  # "warning", "within run" or "across runs"
+    scope: Scope
     index: int  # the run (0-based) at which the rule fired
     reject: bool
+    material: Hashable | None = None  # the material a within-material rule followed
 
 
-def westgard(runs: Sequence[Sequence[float]]) -> list[Violation]:
-    """The Westgard rules on control results expressed as z-scores, one list per run (one or more levels).
+def _beyond(window: Sequence[float], limit: float) -> bool:
+    """All beyond the same limit: all above +limit or all below −limit (strict, as the rules are drawn)."""
+    return all(z > limit for z in window) or all(z < -limit for z in window)
 
-    1-2s is a warning only. Within a run: 1-3s, 2-2s (two controls beyond the same 2s), R-4s (one above
-    +2s and one below −2s). Across runs, on the runs' results in order: 2-2s (the same control in two
-    consecutive runs), 4-1s (four consecutive results beyond the same 1s) and 10-x (ten consecutive on one
-    side of the mean)."""
+
+def westgard(runs: Sequence[Sequence[float]], materials: Sequence[Sequence[Hashable]] | None = None,
+             across_materials: bool = False) -> list[Violation]:
+    """The Westgard multirule (1-2s warning; 1-3s, 2-2s, R-4s, 4-1s, 10-x rejecting) on control results
+    expressed as z-scores, one list per run.
+
+    `materials` names the material of each result (the same shape as `runs`); without it the i-th result of
+    a run is the i-th control level. Within a run: 1-3s (one control beyond 3s), 2-2s (two controls of the
+    run beyond the same 2s), R-4s (one above +2s and one below −2s). Across runs, each on one material's
+    results in order, ending with this run's: 2-2s (its last two), 4-1s (its last four beyond the same 1s),
+    10-x (its last ten on one side of the mean). With `across_materials`, 4-1s and 10-x are also applied to
+    all results of all materials in order (four results of two levels over two runs). A material that has no
+    result in a run fires nothing there."""
+    zs = [[finite(z, "a control z-score") for z in run] for run in runs]
+    names = [list(m) for m in materials] if materials is not None else [list(range(len(run))) for run in zs]
+    if len(names) != len(zs) or any(len(m) != len(r) for m, r in zip(names, zs, strict=False)):
+        raise StatisticsInputError("every control result needs its material")
     found: list[Violation] = []
-    history: list[float] = []
-    for i, run in enumerate(runs):
+    streams: dict[Hashable, list[float]] = {}
+    combined: list[float] = []
+    for i, (run, material_of) in enumerate(zip(zs, names, strict=True)):
         if any(abs(z) > 2 for z in run):
-            found.append(Violation("1-2s", "warning", i, False))
+            found.append(Violation("1-2s", Scope.WARNING, i, False))
         if any(abs(z) > 3 for z in run):
-            found.append(Violation("1-3s", "within run", i, True))
+            found.append(Violation("1-3s", Scope.WITHIN_RUN, i, True))
         if sum(z > 2 for z in run) >= 2 or sum(z < -2 for z in run) >= 2:
-            found.append(Violation("2-2s", "within run", i, True))
+            found.append(Violation("2-2s", Scope.ACROSS_MATERIALS, i, True))
         if any(z > 2 for z in run) and any(z < -2 for z in run):
-            found.append(Violation("R-4s", "within run", i, True))
-        previous = history[-1:] if history else []
-        history.extend(run)
-        if previous and run and ((previous[0] > 2 and run[0] > 2) or (previous[0] < -2 and run[0] < -2)):
-            found.append(Violation("2-2s", "across runs", i, True))
-        last4 = history[-4:]
-        if len(last4) == 4 and (all(z > 1 for z in last4) or all(z < -1 for z in last4)):
-            found.append(Violation("4-1s", "across runs", i, True))
-        last10 = history[-10:]
-        if len(last10) == 10 and (all(z > 0 for z in last10) or all(z < 0 for z in last10)):
-            found.append(Violation("10-x", "across runs", i, True))
+            found.append(Violation("R-4s", Scope.ACROSS_MATERIALS, i, True))
+        for material, z in zip(material_of, run, strict=True):
+            streams.setdefault(material, []).append(z)
+        combined.extend(run)
+        for material in dict.fromkeys(material_of):  # each material of this run once, in order
+            stream = streams[material]
+            for rule, count, limit in (("2-2s", 2, 2.0), ("4-1s", 4, 1.0), ("10-x", 10, 0.0)):
+                if len(stream) >= count and _beyond(stream[-count:], limit):
+                    found.append(Violation(rule, Scope.WITHIN_MATERIAL, i, True, material))
+        if across_materials and run:
+            for rule, count, limit in (("4-1s", 4, 1.0), ("10-x", 10, 0.0)):
+                if len(combined) >= count and _beyond(combined[-count:], limit):
+                    found.append(Violation(rule, Scope.ACROSS_RUNS_AND_MATERIALS, i, True))
     return found
 
 
@@ -140,9 +180,9 @@ class SubgroupChart:
 
 
 def _subgroups(groups: Sequence[Sequence[float]]) -> tuple[int, np.ndarray]:
-    data = np.asarray(groups, dtype=float)
+    data = finite_array(groups, "subgroup values")
     if data.ndim != 2 or data.shape[1] < 2 or data.shape[0] < 2:
-        raise ValueError("subgroup charts need at least 2 subgroups of equal size ≥ 2")
+        raise StatisticsInputError("subgroup charts need at least 2 subgroups of equal size ≥ 2")
     return data.shape[1], data
 
 
@@ -170,8 +210,8 @@ def xbar_s(groups: Sequence[Sequence[float]]) -> SubgroupChart:
 
 def p_chart(defectives: Sequence[int], n: int) -> Limits:
     """Fraction nonconforming: p̄ ± 3√(p̄(1 − p̄)/n), the lower limit floored at 0."""
-    if n < 1 or not defectives or any(d < 0 or d > n for d in defectives):
-        raise ValueError("counts must lie between 0 and the sample size")
+    if n < 1 or not defectives or any(not 0 <= finite(d, "a count") <= n for d in defectives):
+        raise StatisticsInputError("counts must lie between 0 and the sample size")
     pbar = sum(defectives) / (n * len(defectives))
     half = 3 * math.sqrt(pbar * (1 - pbar) / n)
     return Limits(pbar, max(0.0, pbar - half), pbar + half)
@@ -184,15 +224,16 @@ def np_chart(defectives: Sequence[int], n: int) -> Limits:
 
 def c_chart(counts: Sequence[int]) -> Limits:
     """Nonconformities per unit: c̄ ± 3√c̄."""
-    if not counts or any(c < 0 for c in counts):
-        raise ValueError("counts cannot be negative")
+    if not counts or any(finite(c, "a count") < 0 for c in counts):
+        raise StatisticsInputError("counts cannot be negative")
     cbar = sum(counts) / len(counts)
     return Limits(cbar, max(0.0, cbar - 3 * math.sqrt(cbar)), cbar + 3 * math.sqrt(cbar))
 
 
 def u_chart(counts: Sequence[int], units: Sequence[float]) -> list[Limits]:
     """Nonconformities per unit with varying inspection units: ū ± 3√(ū/nᵢ), one set of limits per sample."""
-    if len(counts) != len(units) or not counts or any(n <= 0 for n in units):
-        raise ValueError("each count needs a positive number of units")
+    if len(counts) != len(units) or not counts or any(finite(n, "the units") <= 0 for n in units) \
+            or any(finite(c, "a count") < 0 for c in counts):
+        raise StatisticsInputError("each count needs a positive number of units")
     ubar = sum(counts) / sum(units)
     return [Limits(ubar, max(0.0, ubar - 3 * math.sqrt(ubar / n)), ubar + 3 * math.sqrt(ubar / n)) for n in units]

@@ -10,16 +10,18 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from opentic.numerics.stats.checks import StatisticsInputError, finite
+
 
 def mean(xs: Sequence[float]) -> float:
     if not xs:
-        raise ValueError("no data")
-    return math.fsum(xs) / len(xs)
+        raise StatisticsInputError("no data")
+    return math.fsum(finite(x, "a value") for x in xs) / len(xs)
 
 
 def stdev(xs: Sequence[float]) -> float:
     if len(xs) < 2:
-        raise ValueError("a standard deviation needs two values or more")
+        raise StatisticsInputError("a standard deviation needs two values or more")
     m = mean(xs)
     return math.sqrt(math.fsum((x - m) ** 2 for x in xs) / (len(xs) - 1))
 
@@ -27,5 +29,10 @@ def stdev(xs: Sequence[float]) -> float:
 def autocorrelation(xs: Sequence[float]) -> float:
     """Lag-1 autocorrelation as NIST StRD defines it: Σ(xᵢ−x̄)(xᵢ₋₁−x̄) / Σ(xᵢ−x̄)²."""
     m = mean(xs)
+    if len(xs) < 2:
+        raise StatisticsInputError("an autocorrelation needs two values or more")
     num = math.fsum((xs[i] - m) * (xs[i - 1] - m) for i in range(1, len(xs)))
-    return num / math.fsum((x - m) ** 2 for x in xs)
+    denominator = math.fsum((x - m) ** 2 for x in xs)
+    if denominator == 0:
+        raise StatisticsInputError("all values are equal: the autocorrelation is undefined")
+    return num / denominator

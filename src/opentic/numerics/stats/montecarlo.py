@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from opentic.numerics.stats.checks import StatisticsInputError, degrees_of_freedom, finite, probability
+
 Array = npt.NDArray[np.float64]
 VectorModel = Callable[[Mapping[str, Array]], Array]
 
@@ -28,11 +30,15 @@ class Distribution:
 
     def __post_init__(self) -> None:
         if self.kind not in {"normal", "rectangular", "triangular", "t", "arcsine"}:
-            raise ValueError(f"unknown distribution {self.kind!r}")
+            raise StatisticsInputError(f"unknown distribution {self.kind!r}")
+        finite(self.a, "a distribution's first parameter")
+        finite(self.b, "a distribution's second parameter")
+        if self.kind == "t":
+            degrees_of_freedom(self.dof, "the degrees of freedom of a t distribution")
         if self.kind in {"normal", "t"} and self.b < 0:
-            raise ValueError("a standard deviation cannot be negative")
+            raise StatisticsInputError("a standard deviation cannot be negative")
         if self.kind in {"rectangular", "triangular", "arcsine"} and self.b < self.a:
-            raise ValueError("the upper limit is below the lower limit")
+            raise StatisticsInputError("the upper limit is below the lower limit")
 
     def sample(self, rng: np.random.Generator, m: int) -> Array:
         match self.kind:
@@ -61,7 +67,7 @@ class Result:
 def shortest_interval(sorted_values: Array, p: float) -> tuple[float, float]:
     """The shortest interval holding a share p of the sorted values (7.7.2)."""
     m = len(sorted_values)
-    q = int(p * m + 0.5)
+    q = int(probability(p) * m + 0.5)
     if q < 1 or q > m:
         raise ValueError("too few trials for this coverage probability")
     widths = sorted_values[q - 1:] - sorted_values[: m - q + 1]
@@ -92,7 +98,7 @@ def run(model: VectorModel, inputs: Mapping[str, Distribution], trials: int = 1_
 
 def tolerance(u: float, digits: int) -> float:
     """δ = ½·10ˡ where u is written c × 10ˡ with c of `digits` digits (7.9.2)."""
-    if u <= 0:
+    if finite(u, "u(y)") <= 0:
         return 0.0
     ell = math.floor(math.log10(u)) - digits + 1
     return 0.5 * 10.0**ell

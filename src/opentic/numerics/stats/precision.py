@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from opentic.numerics.stats.checks import StatisticsInputError, finite_array, probability
+
 
 @dataclass(frozen=True)
 class Precision:
@@ -31,11 +33,13 @@ class Precision:
 
 
 def _cells(cells: Sequence[Sequence[float]]) -> list[np.ndarray]:
-    out = [np.asarray(c, dtype=float) for c in cells]
+    out = [finite_array(c, "a laboratory's results") for c in cells]
+    if any(c.ndim != 1 for c in out):
+        raise StatisticsInputError("each laboratory gives a list of results")
     if len(out) < 2 or any(len(c) < 1 for c in out):
-        raise ValueError("at least 2 laboratories with results are needed")
+        raise StatisticsInputError("at least 2 laboratories with results are needed")
     if sum(len(c) - 1 for c in out) < 1:
-        raise ValueError("replicates are needed for a repeatability standard deviation")
+        raise StatisticsInputError("replicates are needed for a repeatability standard deviation")
     return out
 
 
@@ -56,46 +60,57 @@ def precision(cells: Sequence[Sequence[float]]) -> Precision:
 
 def mandel_h(means: Sequence[float]) -> list[float]:
     """hᵢ = (ȳᵢ − ȳ)/s(ȳ), the between-laboratory consistency statistic (7.3.1)."""
-    y = np.asarray(means, dtype=float)
+    y = finite_array(means, "the laboratory means")
     sd = float(y.std(ddof=1))
     if sd == 0:
-        raise ValueError("all laboratory means are equal")
+        raise StatisticsInputError("all laboratory means are equal")
     return [float(v) for v in (y - y.mean()) / sd]
 
 
 def mandel_k(sds: Sequence[float]) -> list[float]:
     """kᵢ = sᵢ √p / √Σs², the within-laboratory consistency statistic (7.3.1)."""
-    s = np.asarray(sds, dtype=float)
+    s = finite_array(sds, "the standard deviations")
     norm = math.sqrt(float(np.sum(s**2)) / len(s))
     if norm == 0:
-        raise ValueError("all standard deviations are zero")
+        raise StatisticsInputError("all standard deviations are zero")
     return [float(v) for v in s / norm]
 
 
 def h_indicator(p: int, alpha: float) -> float:
     """The critical h for p laboratories (Table 6): (p − 1) t / √(p (t² + p − 2)), t two-sided."""
-    t = float(stats.t.ppf(1 - alpha / 2, p - 2))
+    _at_least(p, 3, "laboratories")
+    t = float(stats.t.ppf(1 - probability(alpha, "α") / 2, p - 2))
     return (p - 1) * t / math.sqrt(p * (t * t + p - 2))
 
 
 def k_indicator(p: int, n: int, alpha: float) -> float:
     """The critical k for p laboratories with n replicates (Table 6): √(p / (1 + (p − 1)/F))."""
-    f = float(stats.f.ppf(1 - alpha, n - 1, (p - 1) * (n - 1)))
+    _at_least(p, 2, "laboratories")
+    _at_least(n, 2, "replicates")
+    f = float(stats.f.ppf(1 - probability(alpha, "α"), n - 1, (p - 1) * (n - 1)))
     return math.sqrt(p / (1 + (p - 1) / f))
+
+
+def _at_least(count: int, least: int, what: str) -> None:
+    """Enough for the critical value's distribution to have at least one degree of freedom."""
+    if count < least:
+        raise StatisticsInputError(f"at least {least} {what}")
 
 
 def cochran(sds: Sequence[float]) -> float:
     """Cochran's C = s²max / Σs² (7.3.3)."""
-    s2 = np.asarray(sds, dtype=float) ** 2
+    s2 = finite_array(sds, "the standard deviations") ** 2
     total = float(s2.sum())
     if total == 0:
-        raise ValueError("all standard deviations are zero")
+        raise StatisticsInputError("all standard deviations are zero")
     return float(s2.max()) / total
 
 
 def cochran_critical(p: int, n: int, alpha: float) -> float:
     """The critical C for p laboratories with n replicates (Table 4), exact from the F distribution."""
-    f = float(stats.f.ppf(1 - alpha / p, n - 1, (p - 1) * (n - 1)))
+    _at_least(p, 2, "laboratories")
+    _at_least(n, 2, "replicates")
+    f = float(stats.f.ppf(1 - probability(alpha, "α") / p, n - 1, (p - 1) * (n - 1)))
     return 1 / (1 + (p - 1) / f)
 
 
@@ -108,12 +123,12 @@ class Grubbs:
 
 def grubbs(values: Sequence[float]) -> Grubbs:
     """Grubbs' single-outlier statistic G = max |xᵢ − x̄| / s (7.3.4)."""
-    x = np.asarray(values, dtype=float)
+    x = finite_array(values, "the values")
     if len(x) < 3:
-        raise ValueError("Grubbs' test needs at least 3 values")
+        raise StatisticsInputError("Grubbs' test needs at least 3 values")
     sd = float(x.std(ddof=1))
     if sd == 0:
-        raise ValueError("all values are equal")
+        raise StatisticsInputError("all values are equal")
     high = float(x.max() - x.mean()) >= float(x.mean() - x.min())
     index = int(x.argmax() if high else x.argmin())
     return Grubbs(abs(float(x[index] - x.mean())) / sd, index, high)
@@ -121,5 +136,6 @@ def grubbs(values: Sequence[float]) -> Grubbs:
 
 def grubbs_critical(n: int, alpha: float, two_sided: bool = True) -> float:
     """The critical G: (n − 1)/√n · √(t²/(n − 2 + t²)), t at α/(2n) (two-sided) or α/n (one-sided)."""
-    t = float(stats.t.ppf(1 - alpha / (2 * n if two_sided else n), n - 2))
+    _at_least(n, 3, "values")
+    t = float(stats.t.ppf(1 - probability(alpha, "α") / (2 * n if two_sided else n), n - 2))
     return (n - 1) / math.sqrt(n) * math.sqrt(t * t / (n - 2 + t * t))

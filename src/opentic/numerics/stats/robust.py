@@ -15,6 +15,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
+from opentic.numerics.stats.checks import StatisticsInputError, finite, finite_array, non_negative, positive
+
 # Results as a list or an array: the services pass arrays, the tests the printed lists.
 Data = Sequence[float] | npt.NDArray[np.float64]
 
@@ -27,11 +29,9 @@ class Estimate:
 
 
 def _values(xs: Data, least: int) -> np.ndarray:
-    data = np.asarray(xs, dtype=float)
+    data = finite_array(xs, "the results")
     if data.ndim != 1 or len(data) < least:
-        raise ValueError(f"at least {least} values are needed")
-    if not np.all(np.isfinite(data)):
-        raise ValueError("values must be finite numbers")
+        raise StatisticsInputError(f"at least {least} values are needed")
     return data
 
 
@@ -66,10 +66,12 @@ def algorithm_a(xs: Data, tol: float | None = None, max_iterations: int = 1000) 
     The standard's stopping rule ends the iteration when neither x* nor s* changes in its third significant
     figure; with `tol`, it runs until both change by less than `tol` relative instead."""
     data = _values(xs, 3)
+    if tol is not None:
+        positive(tol, "the tolerance")
     x = float(np.median(data))
     s = made(data)
     if s == 0:
-        raise ValueError("more than half the values are equal: the robust standard deviation is zero")
+        raise StatisticsInputError("more than half the values are equal: the robust standard deviation is zero")
     for iteration in range(1, max_iterations + 1):
         delta = 1.5 * s
         w = np.clip(data, x - delta, x + delta)
@@ -89,7 +91,7 @@ def algorithm_a(xs: Data, tol: float | None = None, max_iterations: int = 1000) 
 # pooled standard deviations. They follow from the χ² distribution; the table prints them for ν = 1…10.
 def algorithm_s_factors(nu: int) -> tuple[float, float]:
     if nu < 1:
-        raise ValueError("ν is at least 1")
+        raise StatisticsInputError("ν is at least 1")
     eta = math.sqrt(stats.chi2.ppf(0.9, nu) / nu)
     # ξ makes the winsorized estimate consistent: 1/ξ² = E[min(χ²ν/ν, η²)]
     expectation = stats.chi2.cdf(nu * eta**2, nu + 2) + eta**2 * stats.chi2.sf(nu * eta**2, nu)
@@ -100,6 +102,9 @@ def algorithm_s(sds: Data, nu: int, tol: float = 1e-10, max_iterations: int = 10
     """Algorithm S (C.4): a robust pooled value w* of standard deviations or ranges with ν degrees of
     freedom each. `scale` is unused and returned as 0."""
     data = _values(sds, 2)
+    if np.any(data < 0):
+        raise StatisticsInputError("standard deviations and ranges cannot be negative")
+    finite(tol, "the tolerance")
     eta, xi = algorithm_s_factors(nu)
     w = float(np.median(data))
     for iteration in range(1, max_iterations + 1):
@@ -133,7 +138,7 @@ def q_method(xs: Data) -> float:
     upper = float(np.interp(target, g, steps))
     s = upper / (math.sqrt(2) * float(stats.norm.ppf(0.625 + 0.375 * h0)))
     if s == 0:
-        raise ValueError("the values are too often equal: the Q method gives a zero standard deviation")
+        raise StatisticsInputError("the values are too often equal: the Q method gives a zero standard deviation")
     return s
 
 
@@ -156,6 +161,7 @@ def hampel(xs: Data, s: float) -> float:
     in x between the nodes xᵢ ± {1.5, 3, 4.5}·s*, so its zeros are found exactly by interpolating between
     the nodes; of several zeros, the one closest to the median is taken."""
     data = _values(xs, 3)
+    s = positive(s, "the robust standard deviation s*")
     med = float(np.median(data))
     offsets = np.array([-HAMPEL[2], -HAMPEL[1], -HAMPEL[0], HAMPEL[0], HAMPEL[1], HAMPEL[2]]) * s
     nodes = np.unique((data[:, None] + offsets[None, :]).ravel())
@@ -178,4 +184,6 @@ def q_hampel(xs: Data) -> Estimate:
 
 def u_consensus(scale: float, p: int) -> float:
     """Standard uncertainty of a robust consensus value, u(x_pt) = 1.25 × s* / √p (7.7.3)."""
-    return 1.25 * scale / math.sqrt(p)
+    if p < 1:
+        raise StatisticsInputError("at least one participant")
+    return 1.25 * non_negative(scale, "the robust standard deviation") / math.sqrt(p)

@@ -5,7 +5,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from opentic.lims.demo import seed
+from opentic.quality.demo import seed as seed_pt
 from opentic.registry import demo
+from opentic.registry.models import Institution
+from opentic.reports.demo import issue_demo_reports
 
 
 class Command(BaseCommand):
@@ -19,8 +23,6 @@ class Command(BaseCommand):
         parser.add_argument("--no-reports", action="store_true", help="leave the verified samples unreported")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from opentic.registry.models import Institution
-
         if options["if_empty"] and Institution.objects.exists():
             self.stdout.write("register already has data; demo data not generated")
             return
@@ -29,18 +31,12 @@ class Command(BaseCommand):
             summary = demo.generate(options["scale"], options["seed"], institutions=options["institutions"])
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
-        from opentic.lims.demo import seed
-
         samples = seed()
         self.stdout.write(f"{samples} samples in the demo labs' LIMS, in every state (sign in as lab1-analyst …)")
-        from opentic.reports.demo import issue_demo_reports
-
         reports = 0 if options["no_reports"] else issue_demo_reports()
         self.stdout.write(f"{reports} signed reports issued for the verified samples (lab1-signatory); "
                           "var/demo-reports/README.md names the samples to verify (genuine, altered, amended, "
                           "withdrawn, issued while 失信)")
-        from opentic.quality.demo import seed as seed_pt
-
         pt_results = seed_pt()
         self.stdout.write(f"{pt_results} results in a published proficiency testing round, and an open round "
                           "(sign in as regulator or lab1-admin)")
