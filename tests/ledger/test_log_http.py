@@ -160,6 +160,8 @@ def test_the_verification_page_and_api(world: World) -> None:
     assert 'data-status="altered"' in upload.content.decode()
     genuine = c.post("/verify/", {"pdf": _file(pdf)}).content.decode()
     assert 'data-status="genuine"' in genuine and "真实有效" in genuine and 'id="seal"' in genuine
+    proof_link = genuine.split('id="proof-link" href="')[1].split('"')[0].replace("&amp;", "&")
+    assert c.get(proof_link).status_code == 200
     assert c.post("/verify/", {}).status_code == 400
     api = c.get("/api/public/verify", {"i": CODE_A, "n": "JJ-9", "c": code}).json()
     assert api["status"] == "registered" and not api["trusted"] and api["entry"]["index"] == 0

@@ -183,6 +183,8 @@ class Verdict:
     withdrawal_reason: str = ""
     current_number: str = ""  # the version in force, for a superseded report
     current_url: str = ""
+    number: str = ""  # the report's number and code, as looked up (for its proof file's link)
+    code: str = ""
 
     @property
     def trusted(self) -> bool:
@@ -261,7 +263,7 @@ def verify_report(credit_code: str, number: str, code: str, pdf: bytes | None = 
             end__lte=issued.claimed_at).first()
     content = report_content(credit_code, number, code)
     verdict = Verdict("registered", MESSAGES["registered"], entry=issued, late=late, not_accepted=not_accepted,
-                      content=content, checked_file=pdf is not None)
+                      content=content, checked_file=pdf is not None, number=number, code=code)
     if pdf is not None:
         if entries.pdf_hash(pdf, code) != issued.pdf:
             return replace(verdict, status="altered", message=MESSAGES["altered"])
