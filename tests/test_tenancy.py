@@ -48,6 +48,11 @@ MATRIX = [
     ("verify page", "get", "/verify/", set(PERSONAS), None),
     ("verify page by QR link", "get", "/verify/?i=91500116MA5U7K3T2R&n=X-1&c=AAAAAAAAAAAAAAAAAAAAAA", set(PERSONAS),
      None),
+    ("verify page by number and code", "get", "/verify/?n=X-1&c=AAAAAAAAAAAAAAAAAAAAAA", set(PERSONAS), None),
+    ("api verify by number and code", "get", "/api/public/verify?n=X-1&c=AAAAAAAAAAAAAAAAAAAAAA", set(PERSONAS),
+     None),
+    ("signing keys page", "get", "/ledger/keys/", {"a_admin", "a_signatory", "b_admin"},
+     {"anonymous": 302, "*": 403}),
     ("ledger key", "get", "/ledger/key", set(PERSONAS), None),
     ("lab A 失信 periods", "get", "/registry/institutions/{a}/not-accepted/", REGULATORS,
      {"anonymous": 302, "*": 403}),
@@ -86,15 +91,41 @@ MATRIX = [
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_only_an_institutions_signatories_and_admin_register_its_reports(world: World, persona: str) -> None:
+def test_only_an_institutions_signatories_register_its_reports(world: World, persona: str) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from opentic.ledger.samples import sample_pdf
+    from tests.conftest import PASSWORD
+    from tests.pdfs import signed_pdf
 
-    pdf = SimpleUploadedFile("r.pdf", sample_pdf("http://x/verify/", ["r"]), content_type="application/pdf")
-    response = world.client(persona).post("/api/ledger/reports", {"number": f"{persona}-1", "pdf": pdf})
-    expected = {"a_signatory": 201, "a_admin": 201, "b_admin": 201, "anonymous": 401}.get(persona, 403)
+    pdf = SimpleUploadedFile("r.pdf", signed_pdf("http://x/verify/", ["r"]), content_type="application/pdf")
+    response = world.client(persona).post("/api/ledger/reports", {"number": f"{persona}-1", "pdf": pdf,
+                                                                  "password": PASSWORD})
+    # Registering is a signatory's electronic signature: an administrator's access is not one.
+    expected = {"a_signatory": 201, "anonymous": 401}.get(persona, 403)
     assert response.status_code == expected, (persona, response.content)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_only_a_signatory_registers_a_signing_key_and_only_its_lab_revokes_it(world: World, persona: str) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    from opentic.ledger import esign
+    from opentic.ledger.models import SigningKey
+    from tests.conftest import PASSWORD
+    from tests.ledger.test_ledger import _own_credential
+
+    pem = _own_credential().certificate.public_bytes(serialization.Encoding.PEM).decode()
+    key = esign.register_key(world.a_signatory, PASSWORD, "lab A LIMS", pem)
+    client = world.client(persona)
+    other = _own_credential("another").certificate.public_bytes(serialization.Encoding.PEM).decode()
+    client.post("/ledger/keys/", {"name": "x", "certificate": other, "password": PASSWORD})
+    assert SigningKey.objects.filter(name="x").exists() == (persona == "a_signatory"), persona
+    revoked = client.post("/ledger/keys/", {"key": key.pk, "password": PASSWORD})
+    key.refresh_from_db()
+    assert (key.revoked_at is not None) == (persona in ("a_signatory", "a_admin")), (persona, revoked.status_code)
+    if persona == "b_admin":
+        assert revoked.status_code == 404
 
 
 @pytest.mark.django_db

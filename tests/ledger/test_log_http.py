@@ -8,17 +8,17 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
-from tests.conftest import CODE_A, World
+from tests.conftest import CODE_A, PASSWORD, World
+from tests.pdfs import plain_pdf, signed_pdf
 
 from opentic.core.api_auth import issue_token
 from opentic.ledger import entry as entries
-from opentic.ledger import sequencer, services
+from opentic.ledger import esign, sequencer, services
 from opentic.ledger.client import Alarm, LogClient, View, check_consistent, monitor_step, witness_step
 from opentic.ledger.keys import log_signer, log_verifier
 from opentic.ledger.merkle import leaf_hash
 from opentic.ledger.models import Log
 from opentic.ledger.note import COSIGNATURE_V1, Checkpoint, Signer, format_note, sign, verify_cosignature
-from opentic.ledger.samples import sample_pdf
 from opentic.ledger.tiles import Appender, tile_path
 
 
@@ -93,9 +93,9 @@ def test_a_witness_cosigns_only_what_extends_what_it_saw(settings: object, world
     note = http.get(f"/ledger/{year()}/checkpoint").content.decode()
     assert verify_cosignature(note, witness.verifier) == 1_790_000_060
     # A report registered before gets a fresh proof file, against the cosigned checkpoint.
-    pdf = sample_pdf("http://x/verify/", ["r"])
+    pdf = signed_pdf("http://x/verify/", ["r"])
     code = entries.new_code()
-    services.register_report(world.a_signatory, world.lab_a, "W-1", pdf, code=code)
+    services.register_report(world.a_signatory, world.lab_a, "W-1", pdf, code=code, esign=SIGNED)
     client._tiles.clear()
     seen = witness_step(client, seen, witness, post, 1_790_000_120)
     fresh = http.get("/api/public/verify/proof", {"i": CODE_A, "n": "W-1", "c": code})
@@ -140,25 +140,38 @@ def test_a_split_view_raises_the_alarm() -> None:
         LogClient(lambda p: forged.replace("\n50\n", "\n51\n").encode(), log_verifier()).checkpoint()
 
 
+SIGNED = esign.by_password(PASSWORD)
+
+
 @pytest.mark.django_db
 def test_the_verification_page_and_api(world: World) -> None:
     code = entries.new_code()
-    pdf = sample_pdf(services.verification_url(CODE_A, "JJ-9", code), ["Report JJ-9", "Pb 0.05 mg/kg"])
-    services.register_report(world.a_signatory, world.lab_a, "JJ-9", pdf, code=code)
+    pdf = signed_pdf(services.verification_url(CODE_A, "JJ-9", code), ["Report JJ-9", "Pb 0.05 mg/kg"])
+    services.register_report(world.a_signatory, world.lab_a, "JJ-9", pdf, code=code, esign=SIGNED)
     c = Client()
-    page = c.get("/verify/", {"i": CODE_A, "n": "JJ-9", "c": code})
-    assert page.status_code == 200 and 'data-status="genuine"' in page.content.decode()
-    assert "真实有效" in page.content.decode()
-    assert 'id="proof-link"' in page.content.decode()
+    page = c.get("/verify/", {"i": CODE_A, "n": "JJ-9", "c": code}).content.decode()
+    # The QR code's link: registered, compare with the paper; never "genuine" for a file nobody uploaded.
+    assert 'data-status="registered"' in page and "真实有效" not in page and 'id="compare"' in page
+    assert 'id="proof-link"' in page
+    # The number and code printed on the report, typed: the same, without a credit code.
+    typed = c.post("/verify/", {"n": "JJ-9", "c": code}).content.decode()
+    assert 'data-status="registered"' in typed and 'name="i"' not in typed.split("<form")[1].split("</form>")[0]
     upload = c.post("/verify/", {"pdf": _file(pdf.replace(b"0.05", b"0.50"))})
     assert 'data-status="altered"' in upload.content.decode()
+    genuine = c.post("/verify/", {"pdf": _file(pdf)}).content.decode()
+    assert 'data-status="genuine"' in genuine and "真实有效" in genuine and 'id="seal"' in genuine
+    proof_link = genuine.split('id="proof-link" href="')[1].split('"')[0].replace("&amp;", "&")
+    assert c.get(proof_link).status_code == 200
     assert c.post("/verify/", {}).status_code == 400
     api = c.get("/api/public/verify", {"i": CODE_A, "n": "JJ-9", "c": code}).json()
-    assert api["status"] == "genuine" and api["trusted"] and api["entry"]["index"] == 0
-    assert api["institution_name"] == world.lab_a.name
+    assert api["status"] == "registered" and not api["trusted"] and api["entry"]["index"] == 0
+    assert api["institution_name"] == world.lab_a.name and not api["checked_file"]
+    assert c.get("/api/public/verify", {"n": "JJ-9", "c": code}).json()["status"] == "registered"
     assert c.get("/api/public/verify", {"i": CODE_A, "n": "JJ-9"}).status_code == 422
+    assert c.get("/api/public/verify/proof", {"n": "JJ-9", "c": code}).status_code == 200
     assert c.post("/api/public/verify/pdf", {"pdf": _file(b"%PDF-1.7 garbage")}).status_code == 422
-    assert c.post("/api/public/verify/pdf", {"pdf": _file(pdf)}).json()["status"] == "genuine"
+    uploaded = c.post("/api/public/verify/pdf", {"pdf": _file(pdf)}).json()
+    assert uploaded["status"] == "genuine" and uploaded["trusted"] and uploaded["seal"]["valid"]
 
 
 def _file(data: bytes):  # type: ignore[no-untyped-def]
@@ -168,39 +181,109 @@ def _file(data: bytes):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.django_db
-def test_registration_through_the_api(world: World) -> None:
+def test_registration_through_the_api_is_a_signature(world: World) -> None:
     c = Client()
-    pdf = sample_pdf("http://x/verify/", ["Report API-1"])
+    code = entries.new_code()
+    pdf = signed_pdf(services.verification_url(CODE_A, "API-1", code), ["Report API-1"])
     _, token = issue_token(world.a_signatory, "lims")
-    response = c.post("/api/ledger/reports", {"number": "API-1", "pdf": _file(pdf)},
-                      headers={"Authorization": f"Bearer {token}"})
+    auth = {"Authorization": f"Bearer {token}"}
+    # A token alone is not a signature.
+    assert c.post("/api/ledger/reports", {"number": "API-1", "code": code, "pdf": _file(pdf)},
+                  headers=auth).status_code == 403
+    response = c.post("/api/ledger/reports", {"number": "API-1", "code": code, "password": PASSWORD,
+                                              "pdf": _file(pdf)}, headers=auth)
     assert response.status_code == 201, response.content
     receipt = response.json()
     assert entries.verify_offline(pdf, receipt["proof"], log_verifier()).genuine
+    # The security finding: an administrator's token registers a blank PDF with the number and code it chose.
+    _, admin = issue_token(world.a_admin, "lims")
+    blank = plain_pdf(services.verification_url(CODE_A, "API-2", code), ["API-2"])
+    assert c.post("/api/ledger/reports", {"number": "API-2", "password": PASSWORD, "pdf": _file(blank)},
+                  headers={"Authorization": f"Bearer {admin}"}).status_code == 403
+    # Even a signatory cannot register an unsealed PDF.
+    assert c.post("/api/ledger/reports", {"number": "API-2", "password": PASSWORD, "pdf": _file(blank)},
+                  headers=auth).status_code == 422
     _, analyst = issue_token(world.a_analyst, "lims")
-    assert c.post("/api/ledger/reports", {"number": "API-2", "pdf": _file(pdf)},
+    assert c.post("/api/ledger/reports", {"number": "API-2", "password": PASSWORD, "pdf": _file(pdf)},
                   headers={"Authorization": f"Bearer {analyst}"}).status_code == 403
     assert c.post("/api/ledger/reports", {"number": "API-2", "pdf": _file(pdf)}).status_code == 401
-    bad = c.post("/api/ledger/reports", {"number": "", "pdf": _file(pdf)}, headers={"Authorization": f"Bearer {token}"})
+    bad = c.post("/api/ledger/reports", {"number": "", "password": PASSWORD, "pdf": _file(pdf)}, headers=auth)
     assert bad.status_code == 422
+    # A withdrawal says why; the page then gives the date and the reason.
+    assert c.post("/api/ledger/reports", {"number": "API-1", "code": code, "event": "withdrawn", "password": PASSWORD,
+                                          "pdf": _file(pdf)}, headers=auth).status_code == 422
+    withdrawal = {"number": "API-1", "code": code, "event": "withdrawn", "password": PASSWORD,
+                  "reason": "检测数据录入错误"}
+    assert c.post("/api/ledger/reports", {**withdrawal, "pdf": _file(pdf)}, headers=auth).status_code == 201
+    page = c.post("/verify/", {"n": "API-1", "c": code}).content.decode()
+    assert 'data-status="withdrawn"' in page and "检测数据录入错误" in page and 'id="no-content"' in page
 
 
 @pytest.mark.django_db
-def test_the_offline_verifier_command(world: World, tmp_path: Path) -> None:
+def test_the_offline_verifier_command(world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = entries.new_code()
-    pdf = sample_pdf(services.verification_url(CODE_A, "JJ-10", code), ["Report JJ-10", "Pb 0.05 mg/kg"])
-    receipt = services.register_report(world.a_signatory, world.lab_a, "JJ-10", pdf, code=code)
+    pdf = signed_pdf(services.verification_url(CODE_A, "JJ-10", code), ["Report JJ-10", "Pb 0.05 mg/kg"])
+    receipt = services.register_report(world.a_signatory, world.lab_a, "JJ-10", pdf, code=code, esign=SIGNED)
     (tmp_path / "r.pdf").write_bytes(pdf)
     (tmp_path / "r.pdf.tlog-proof").write_text(receipt.proof)
-    with pytest.raises(SystemExit) as ok:
-        call_command("verify", str(tmp_path / "r.pdf"), "--key", log_verifier().vkey)
-    assert ok.value.code == 0
+
+    def run(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exit_:
+            call_command("verify", *args, "--key", log_verifier().vkey)
+        out, err = capsys.readouterr()
+        return int(exit_.value.code or 0), out, err
+
+    code_, out, _ = run(str(tmp_path / "r.pdf"))
+    assert code_ == 0 and out.startswith("GENUINE")
     (tmp_path / "r.pdf").write_bytes(pdf.replace(b"0.05", b"0.01"))
-    with pytest.raises(SystemExit) as bad:
-        call_command("verify", str(tmp_path / "r.pdf"), "--key", log_verifier().vkey)
-    assert bad.value.code == 1
+    assert run(str(tmp_path / "r.pdf"))[0] == 1
     other = Signer.generate("ledger.opentic.cq.example").verifier.vkey
     (tmp_path / "r.pdf").write_bytes(pdf)
     with pytest.raises(SystemExit) as wrong_key:
         call_command("verify", str(tmp_path / "r.pdf"), "--key", other)
     assert wrong_key.value.code == 1
+    # A missing proof file: one line, no traceback, exit 2.
+    code_, out, err = run(str(tmp_path / "r.pdf"), "--proof", str(tmp_path / "missing.tlog-proof"))
+    assert code_ == 2 and "cannot read the proof file" in err and len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err + out
+    # Withdrawn after the proof was saved: the old proof still says genuine as of its checkpoint; the
+    # current proof (as the verification page offers it) says withdrawn.
+    services.register_report(world.a_signatory, world.lab_a, "JJ-10", pdf, code=code, esign=SIGNED,
+                             event="withdrawn", reason="样品标识错误")
+    assert run(str(tmp_path / "r.pdf"))[0] == 0
+    fresh = Client().get("/api/public/verify/proof", {"i": CODE_A, "n": "JJ-10", "c": code}).content.decode()
+    (tmp_path / "r.pdf.tlog-proof").write_text(fresh)
+    code_, out, _ = run(str(tmp_path / "r.pdf"))
+    assert code_ == 4 and out.startswith("WITHDRAWN")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_offline_verifier_refreshes_its_proof_from_the_platform(world: World, tmp_path: Path, live_server: object,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from django.db import transaction
+
+    code = entries.new_code()
+    pdf = signed_pdf(services.verification_url(CODE_A, "JJ-11", code), ["Report JJ-11"])
+    with transaction.atomic():  # sequenced in this thread: the live server shares the test database
+        old = services.register_report(world.a_signatory, world.lab_a, "JJ-11", pdf, code=code, esign=SIGNED)
+    new_code = entries.new_code()
+    new_pdf = signed_pdf(services.verification_url(CODE_A, "JJ-11-A1", new_code), ["Report JJ-11-A1"])
+    with transaction.atomic():
+        services.register_report(world.a_signatory, world.lab_a, "JJ-11-A1", new_pdf, code=new_code, esign=SIGNED,
+                                 event="amended", replaces=("JJ-11", code), reason="更正")
+    (tmp_path / "r.pdf").write_bytes(pdf)
+    (tmp_path / "r.pdf.tlog-proof").write_text(old.proof)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exit_:
+            call_command("verify", str(tmp_path / "r.pdf"), "--key", log_verifier().vkey, *args)
+        out, err = capsys.readouterr()
+        return int(exit_.value.code or 0), out, err
+
+    assert run()[0] == 0  # as of the proof file's checkpoint, before the amendment
+    status, out, _ = run("--refresh", str(live_server))
+    assert status == 3 and out.startswith("SUPERSEDED") and "fresh from the platform" in out
+    status, _, err = run("--refresh", "http://127.0.0.1:9")  # the discard port: nothing answers
+    assert status == 2 and "cannot refresh" in err and len(err.strip().splitlines()) == 1

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from pypdf import PdfReader
 
 from opentic.ledger import services as ledger
+from opentic.ledger.models import Registration
 from opentic.lims import services as lims
 from opentic.lims.models import Sample
 from opentic.registry.models import SignatoryAuthorization, Staff
@@ -131,7 +132,9 @@ def test_an_institution_template_is_used_and_must_keep_the_mandatory_parts(lab: 
 
 
 @pytest.mark.django_db
-def test_the_demo_issues_real_reports_for_its_verified_samples(settings: object, tmp_path: Path) -> None:
+def test_the_demo_writes_real_reports_to_verify(settings: object, tmp_path: Path) -> None:
+    from opentic.ledger.entry import verify_offline
+    from opentic.ledger.keys import log_verifier
     from opentic.lims.demo import seed
     from opentic.registry import demo
     from opentic.reports.demo import issue_demo_reports
@@ -139,7 +142,70 @@ def test_the_demo_issues_real_reports_for_its_verified_samples(settings: object,
     settings.DATA_DIR = tmp_path  # type: ignore[attr-defined]
     demo.generate("tiny", seed=3)
     seed()
-    assert issue_demo_reports() == 4
-    for report in Report.objects.all():
-        assert ledger.verify_pdf(bytes(report.pdf)).status == "genuine"
+    out = tmp_path / "demo-reports"
+    out.mkdir()
+    (out / "JJ-2026-0001.pdf").write_bytes(b"%PDF- an old stub")
+    assert issue_demo_reports() == 5  # every verified sample, and the amendment
     assert not Sample.objects.filter(state="verified").exists()
+    assert not (out / "JJ-2026-0001.pdf").exists()
+    expected = {"genuine": ("genuine", "genuine"), "altered": ("altered", "altered"),
+                "amended-original": ("superseded", "superseded"), "amended-current": ("genuine", "genuine"),
+                "withdrawn": ("withdrawn", "withdrawn"), "not-accepted": ("genuine", "genuine")}
+    readme = (out / "README.md").read_text()
+    for name, (web, offline) in expected.items():
+        pdf = (out / f"{name}.pdf").read_bytes()
+        assert len(pdf) > 20_000, name  # a rendered, signed report, not a 1 KB stub
+        verdict = ledger.verify_pdf(pdf)
+        assert verdict.status == web, (name, verdict.status)
+        assert (verdict.not_accepted is not None) == (name == "not-accepted"), name
+        proof = (out / f"{name}.pdf.tlog-proof").read_text()
+        assert verify_offline(pdf, proof, log_verifier()).status == offline, name
+        assert f"{name}.pdf" in readme
+        assert verdict.entry is not None
+        record = Registration.objects.get(log_id=verdict.entry.log_id, index=verdict.entry.index)
+        assert record.number in readme and record.code in readme
+
+
+@pytest.mark.django_db
+def test_the_ledger_never_disagrees_with_the_lims(lab: Lab, settings: object, tmp_path: Path) -> None:
+    from opentic.ledger import esign
+
+    settings.DATA_DIR = tmp_path  # type: ignore[attr-defined]
+    make_signatory(lab)
+    report = services.issue_report(lab.world.a_signatory, verified_sample(lab), PASSWORD)
+    # Withdrawing or amending a LIMS report through the ledger (its API) is refused: the LIMS does it.
+    for event in ("withdrawn", "issued"):
+        with pytest.raises(ValidationError, match="LIMS"):
+            ledger.register_report(lab.world.a_signatory, lab.world.lab_a, report.number, bytes(report.pdf),
+                                   code=report.code, event=event, reason="x", esign=esign.by_password(PASSWORD))
+    assert ledger.verify_pdf(bytes(report.pdf)).status == "genuine"
+    # The QR code's link shows what the platform holds, to compare with the paper.
+    looked_up = ledger.verify_code(report.number, report.code)
+    assert looked_up.status == "registered" and looked_up.content is not None
+    content = looked_up.content
+    assert content["number"] == report.number and content["sample_name"] == report.twin["sample_name"]
+    assert content["lab_name"] == "重庆江津检测有限公司" and content["issued"] == report.twin["issued"]
+    assert [line["parameter"] for line in content["results"]] == [r["parameter"] for r in report.twin["results"]]
+    assert content["conclusion"]
+    services.withdraw_report(lab.world.a_signatory, report, PASSWORD, "样品标识错误")
+    withdrawn = ledger.verify_code(report.number, report.code)
+    assert withdrawn.status == "withdrawn" and withdrawn.withdrawal_reason == "样品标识错误"
+
+
+@pytest.mark.django_db
+def test_reports_issued_before_registrations_were_kept_are_found_by_number_and_code(
+        lab: Lab, settings: object, tmp_path: Path) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    settings.DATA_DIR = tmp_path  # type: ignore[attr-defined]
+    make_signatory(lab)
+    first = services.issue_report(lab.world.a_signatory, verified_sample(lab), PASSWORD)
+    second = services.issue_report(lab.world.a_signatory, first.sample, PASSWORD, replaces=first, reason="更正")
+    Registration.objects.all().delete()  # as a database from before migration ledger 0002 holds them
+    assert ledger.verify_code(first.number, first.code).status == "unknown"
+    importlib.import_module("opentic.reports.migrations.0005_verify_registrations_backfill").backfill(apps, None)
+    superseded = ledger.verify_code(first.number, first.code)
+    assert superseded.status == "superseded" and superseded.current_number == second.number
+    assert Registration.objects.get(number=second.number).reason == "更正"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from opentic.ledger.samples import sample_pdf
 from opentic.reports import pki
 from opentic.reports.signing import sign_pdf
+from tests.pdfs import sample_pdf
 
 
 def pdfsig(path: Path) -> str:

@@ -19,10 +19,10 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.general import NonexistentAttributeError, find_unique_cms_attribute
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 
-from opentic.ledger.samples import sample_pdf
 from opentic.reports import pki
 from opentic.reports.signing import TimestampUnavailable, sign_pdf
 from tests.lims.fixtures import Lab
+from tests.pdfs import sample_pdf
 from tests.reports.test_signing import pdfsig
 
 

@@ -33,12 +33,13 @@ def can_manage_staff_and_instruments(user: Any, institution_id: int | None) -> b
 
 
 def can_register_reports(user: Any, institution_id: int | None) -> bool:
-    """Registering a report in the ledger: the institution's signatories and its administrator."""
+    """Registering a report in the ledger is a signature: the institution's authorized signatories only
+    (an administrator manages the lab; it does not sign its reports)."""
     return bool(
         getattr(user, "is_authenticated", False)
         and institution_id is not None
         and user.institution_id == institution_id
-        and (user.has_role(Role.SIGNATORY) or user.has_role(Role.INSTITUTION_ADMIN))
+        and user.has_role(Role.SIGNATORY)
     )
 
 

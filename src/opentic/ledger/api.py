@@ -15,7 +15,7 @@ from pydantic import Field
 from opentic.core.api_auth import AUTH
 from opentic.core.ratelimit import rate_limited
 
-from . import services
+from . import esign, services
 from .views import MAX_UPLOAD
 
 public_router = Router(tags=["public"])
@@ -23,9 +23,10 @@ router = Router(tags=["ledger"], auth=AUTH)
 
 
 class VerifyIn(Schema):
-    i: str = Field(..., min_length=18, max_length=18, description="credit code of the institution")
+    i: str | None = Field(None, min_length=18, max_length=18,
+                          description="credit code of the institution (in the QR code's link; not needed otherwise)")
     n: str = Field(..., min_length=1, max_length=60, description="report number")
-    c: str = Field(..., min_length=22, max_length=22, description="verification code")
+    c: str = Field(..., min_length=22, max_length=22, description="verification code printed on the report")
 
 
 class EntryOut(Schema):
@@ -36,29 +37,70 @@ class EntryOut(Schema):
     sequenced_at: dt.datetime
 
 
+class VerifiedResultLineOut(Schema):
+    parameter: str
+    result: str
+    unit: str
+    limit: str
+    conformity: str
+    method: str
+
+
+class VerifiedContentOut(Schema):
+    """What the platform holds of a report it issued, to compare with the paper."""
+
+    number: str
+    lab_name: str
+    sample_name: str
+    issued: str
+    conclusion: str
+    results: list[VerifiedResultLineOut]
+
+
+class VerifiedSealOut(Schema):
+    valid: bool
+    reason: str
+    signer: str
+    trust: str
+
+
 class VerdictOut(Schema):
-    status: Literal["genuine", "altered", "unknown", "superseded", "withdrawn"]
+    status: Literal["genuine", "registered", "altered", "unsigned", "unknown", "superseded", "withdrawn"]
     trusted: bool
+    checked_file: bool = Field(description="an uploaded file was compared; a lookup only says what is registered")
     message: str
     institution: str | None
     institution_name: str | None
     entry: EntryOut | None
     superseded_by: EntryOut | None
+    current_number: str | None
+    current_url: str | None
     withdrawn: EntryOut | None
+    withdrawal_reason: str | None
     not_accepted_since: dt.datetime | None
     not_accepted_reason: str | None
     late: bool
     institution_status_at_issue: str | None = Field(
         None, description="when the institution was not valid at issue (e.g. expired: its CMA certificate had "
                           "ended); null when it was valid")
+    content: VerifiedContentOut | None
+    seal: VerifiedSealOut | None
 
 
 class RegisterIn(Schema):
+    """An electronic signature of one of the institution's authorized signatories: `password` (the token's
+    user re-enters it), or `key` + `signature` (a machine client's key, registered by that signatory,
+    signing the statement in docs/ledger-entry.md; then `code` is required)."""
+
     number: str = Field(..., min_length=1, max_length=60)
     event: Literal["issued", "amended", "withdrawn"] = "issued"
     code: str | None = Field(None, min_length=22, max_length=22)
     replaces_number: str | None = Field(None, max_length=60)
     replaces_code: str | None = Field(None, min_length=22, max_length=22)
+    reason: str = Field("", max_length=500, description="required for an amendment or a withdrawal")
+    password: str | None = Field(None, max_length=200, description="the signatory's password, re-entered")
+    key: str | None = Field(None, min_length=64, max_length=64, description="the signing key's SHA-256 fingerprint")
+    signature: str | None = Field(None, max_length=1000, description="base64 signature over the statement")
 
 
 class ReceiptOut(Schema):
@@ -78,14 +120,20 @@ def _entry(entry: object) -> dict[str, object] | None:
 
 
 def _verdict(v: services.Verdict) -> dict[str, object]:
+    content = v.content
     return {
-        "status": v.status, "trusted": v.trusted, "message": str(v.message),
+        "status": v.status, "trusted": v.trusted, "checked_file": v.checked_file, "message": str(v.message),
         "institution": v.entry.institution if v.entry else None,
         "institution_name": getattr(v.entry, "institution_name", None), "entry": _entry(v.entry),
-        "superseded_by": _entry(v.superseded_by), "withdrawn": _entry(v.withdrawn),
+        "superseded_by": _entry(v.superseded_by), "current_number": v.current_number or None,
+        "current_url": v.current_url or None, "withdrawn": _entry(v.withdrawn),
+        "withdrawal_reason": v.withdrawal_reason or None,
         "not_accepted_since": v.not_accepted.start if v.not_accepted else None,
         "not_accepted_reason": v.not_accepted.reason if v.not_accepted else None, "late": v.late,
         "institution_status_at_issue": v.lapsed or None,
+        "content": content,
+        "seal": {"valid": v.seal.valid, "reason": v.seal.reason, "signer": v.seal.signer, "trust": v.seal.trust}
+        if v.seal else None,
     }
 
 
@@ -98,14 +146,17 @@ def _limit(request: HttpRequest) -> None:
 def verify(request: HttpRequest, params: Query[VerifyIn]) -> dict[str, object]:
     """What the ledger says of the report behind a QR code (institution, number, verification code)."""
     _limit(request)
-    return _verdict(services.verify_report(params.i, params.n, params.c))
+    if params.i:
+        return _verdict(services.verify_report(params.i, params.n, params.c))
+    return _verdict(services.verify_code(params.n, params.c))
 
 
 @public_router.get("/verify/proof")
 def proof(request: HttpRequest, params: Query[VerifyIn]) -> HttpResponse:
     """The report's proof file (c2sp.org/tlog-proof) against the latest checkpoint, with its cosignatures."""
     _limit(request)
-    text = services.current_proof(params.i, params.n, params.c)
+    credit_code = params.i or services.credit_code_of(params.n, params.c)
+    text = services.current_proof(credit_code, params.n, params.c) if credit_code else None
     if text is None:
         raise HttpError(404, "账本中没有这份报告")
     response = HttpResponse(text, content_type="text/plain; charset=utf-8")
@@ -127,13 +178,16 @@ def verify_pdf(request: HttpRequest, pdf: File[UploadedFile]) -> dict[str, objec
 
 @router.post("/reports", response={201: ReceiptOut})
 def register(request: HttpRequest, data: Form[RegisterIn], pdf: File[UploadedFile]) -> Status[object]:
-    """Register a signed report PDF (issue, amendment or withdrawal); answers once it is under a checkpoint."""
+    """Register a signed report PDF (issue, amendment or withdrawal) as an authorized signatory's electronic
+    signature; answers once it is under a checkpoint. Reports the platform's LIMS issued are amended and
+    withdrawn in the LIMS, not here."""
     user = request.user
     if user.institution is None:  # type: ignore[union-attr]
         raise HttpError(403, "只有检验检测机构可以登记报告")
     replaces = (data.replaces_number, data.replaces_code) if data.replaces_number and data.replaces_code else None
+    signed = esign.by_key(data.key, data.signature or "") if data.key else esign.by_password(data.password or "")
     receipt = services.register_report(
-        user, user.institution, data.number, pdf.read(), event=data.event,  # type: ignore[arg-type, union-attr]
-        code=data.code, replaces=replaces)
+        user, user.institution, data.number, pdf.read(), esign=signed, event=data.event,  # type: ignore[arg-type, union-attr]
+        code=data.code, replaces=replaces, reason=data.reason)
     return Status(201, {"number": receipt.number, "code": receipt.code, "log": receipt.origin, "index": receipt.index,
                         "url": receipt.url, "proof": receipt.proof})

@@ -115,6 +115,31 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class ProvenEvent:
+    """A later entry naming the report (its withdrawal, or the amendment replacing it), with its own
+    inclusion proof against the same checkpoint."""
+
+    entry: Entry
+    index: int
+    path: list[bytes]
+
+    def encode(self) -> str:
+        hashes = ",".join(base64.b64encode(h).decode() for h in self.path) or "-"
+        return f"event {base64.b64encode(self.entry.encode()).decode()} {self.index} {hashes}"
+
+    @classmethod
+    def decode(cls, line: str) -> ProvenEvent:
+        parts = line.split(" ")
+        if len(parts) != 4 or parts[0] != "event" or not parts[2].isascii() or not parts[2].isdigit():
+            raise EntryError("an event line is: event ENTRY INDEX HASHES")
+        try:
+            path = [] if parts[3] == "-" else [base64.b64decode(h, validate=True) for h in parts[3].split(",")]
+            return cls(Entry.decode(base64.b64decode(parts[1], validate=True)), int(parts[2]), path)
+        except binascii.Error as exc:
+            raise EntryError("an event line is not base64") from exc
+
+
+@dataclass(frozen=True)
 class ProofFile:
     number: str  # the report number
     code: str  # its verification code
@@ -122,10 +147,12 @@ class ProofFile:
     index: int
     path: list[bytes]
     checkpoint: str  # the signed checkpoint note, verbatim
+    events: tuple[ProvenEvent, ...] = ()  # later entries naming the report, up to the checkpoint
 
     def encode(self) -> str:
         extra = (f"{EXTRA_HEADER}\nnumber {self.number}\ncode {self.code}\n"
-                 f"entry {base64.b64encode(self.entry.encode()).decode()}\n")
+                 f"entry {base64.b64encode(self.entry.encode()).decode()}\n"
+                 + "".join(e.encode() + "\n" for e in self.events))
         lines = [PROOF_HEADER, f"extra {base64.b64encode(extra.encode()).decode()}", f"index {self.index}",
                  *(base64.b64encode(h).decode() for h in self.path)]
         return "\n".join(lines) + "\n\n" + self.checkpoint
@@ -143,28 +170,32 @@ class ProofFile:
             path = [base64.b64decode(line, validate=True) for line in lines[3:]]
         except (IndexError, binascii.Error, UnicodeDecodeError) as exc:
             raise EntryError("not an OpenTIC proof file") from exc
-        if len(extra) != 5 or extra[0] != EXTRA_HEADER or not all(
+        if len(extra) < 5 or extra[0] != EXTRA_HEADER or extra[-1] != "" or not all(
                 line.startswith(key + " ") for key, line in zip(["number", "code", "entry"], extra[1:4], strict=True)):
             raise EntryError("the proof's extra data is not OpenTIC's")
         try:
             entry = Entry.decode(base64.b64decode(extra[3][6:], validate=True))
         except binascii.Error as exc:
             raise EntryError("the proof's entry is not base64") from exc
-        return cls(extra[1][7:], extra[2][5:], entry, int(lines[2][6:]), path, checkpoint)
+        events = tuple(ProvenEvent.decode(line) for line in extra[4:-1])
+        return cls(extra[1][7:], extra[2][5:], entry, int(lines[2][6:]), path, checkpoint, events)
 
 
 @dataclass(frozen=True)
 class OfflineVerdict:
-    genuine: bool
+    genuine: bool  # registered, unaltered, and neither withdrawn nor superseded as of the checkpoint
     reason: str
     entry: Entry | None = None
     checkpoint: Checkpoint | None = None
     witnessed_by: tuple[str, ...] = ()
+    status: str = "invalid"  # genuine | superseded | withdrawn | altered | invalid
+    event: Entry | None = None  # the withdrawal or the amendment, when there is one
 
 
 def verify_offline(pdf: bytes, proof_text: str, log_key: Verifier, origin_prefix: str = "",
                    witnesses: tuple[Verifier, ...] = (), quorum: int = 0) -> OfflineVerdict:
-    """Is this PDF the one the proof's entry commits to, and is that entry in the log the key signs?
+    """Is this PDF the one the proof's entry commits to, is that entry in the log the key signs, and had
+    it been withdrawn or superseded by the proof's checkpoint (as far as the proof's events show)?
 
     Needs nothing but the PDF, its proof file and the pinned keys; no network.
     """
@@ -177,7 +208,8 @@ def verify_offline(pdf: bytes, proof_text: str, log_key: Verifier, origin_prefix
         return OfflineVerdict(False, f"the checkpoint is of another log ({checkpoint.origin})")
     entry = proof.entry
     if pdf_hash(pdf, proof.code) != entry.pdf:
-        return OfflineVerdict(False, "the PDF is not the one registered: it was altered or forged", entry)
+        return OfflineVerdict(False, "the PDF is not the one registered: it was altered or forged", entry,
+                              status="altered")
     if commitment(entry.institution, proof.number, proof.code) != entry.report:
         return OfflineVerdict(False, "the report number does not match the registered entry", entry)
     if not verify_inclusion(proof.index, checkpoint.size, entry.leaf_hash, proof.path, checkpoint.root):
@@ -191,5 +223,16 @@ def verify_offline(pdf: bytes, proof_text: str, log_key: Verifier, origin_prefix
             continue
     if len(witnessed) < quorum:
         return OfflineVerdict(False, f"cosigned by {len(witnessed)} witnesses, {quorum} required", entry)
-    return OfflineVerdict(True, "genuine and unaltered, and registered in the log", entry, checkpoint,
-                          tuple(witnessed))
+    found = OfflineVerdict(True, "genuine and unaltered, registered in the log, and neither withdrawn nor "
+                                 "superseded as of the checkpoint", entry, checkpoint, tuple(witnessed), "genuine")
+    for event in proof.events:
+        if not verify_inclusion(event.index, checkpoint.size, event.entry.leaf_hash, event.path, checkpoint.root):
+            return OfflineVerdict(False, "an event in the proof file is not in the log at the checkpoint", entry)
+        if event.entry.report == entry.report and event.entry.event == "withdrawn":
+            found = OfflineVerdict(False, "withdrawn by the institution", entry, checkpoint, tuple(witnessed),
+                                   "withdrawn", event.entry)
+            break  # a withdrawal outranks an amendment
+        if event.entry.replaces == entry.report:
+            found = OfflineVerdict(False, "superseded by an amended report", entry, checkpoint, tuple(witnessed),
+                                   "superseded", event.entry)
+    return found

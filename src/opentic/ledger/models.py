@@ -6,6 +6,7 @@ checkpoint covering them, and never updated afterwards except the growing partia
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -124,3 +125,51 @@ class NotAccepted(models.Model):
 
     def __str__(self) -> str:
         return f"{self.institution}: {self.start:%Y-%m-%d} – {self.end or ''}"
+
+
+class SigningKey(models.Model):
+    """A signatory's certificate for a machine client (a lab's own LIMS): registrations it signs are the
+    signatory's electronic signature, and report PDFs signed with it are trusted for this institution."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("name"), max_length=100)
+    certificate = models.TextField(_("certificate (PEM)"))
+    fingerprint = models.CharField(max_length=64, unique=True)  # SHA-256 of the certificate's DER
+    registered_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("signing key")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.fingerprint[:12]})"
+
+
+class Registration(models.Model):
+    """Who signed one ledger registration, how, and over what; kept by the platform, not published.
+
+    The number and code let a reader who holds them (printed on the report) find the report without the
+    institution's credit code, and let a superseded report link to its current version.
+    """
+
+    # The entry, by log and index (the sequencer does not read entries back, so no primary key is at hand).
+    log = models.ForeignKey(Log, on_delete=models.PROTECT, related_name="+")
+    index = models.BigIntegerField()
+    institution = models.CharField(max_length=18)
+    number = models.CharField(max_length=60)
+    code = models.CharField(max_length=22)
+    event = models.CharField(max_length=10)
+    reason = models.CharField(max_length=500, blank=True)
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    method = models.CharField(max_length=10)  # password | key | approval (checked by the reports service)
+    key = models.ForeignKey(SigningKey, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    statement = models.CharField(max_length=64)  # SHA-256 of the signed statement (esign.statement)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["number", "code"])]
+        constraints = [models.UniqueConstraint(fields=["log", "index"], name="ledger_registration_entry")]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.event}"

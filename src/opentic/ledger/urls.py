@@ -5,6 +5,7 @@ from opentic.ledger import views
 app_name = "ledger"
 urlpatterns = [
     path("verify/", views.verify, name="verify"),
+    path("ledger/keys/", views.signing_keys, name="keys"),
     path("registry/institutions/<int:pk>/not-accepted/", views.not_accepted, name="not_accepted"),
 ]
 # The log itself: plain paths, no language prefix, as c2sp.org/tlog-tiles clients expect.

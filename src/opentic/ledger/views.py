@@ -14,15 +14,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from opentic.core.permissions import require_regulator
+from opentic.core.feedback import attempt
+from opentic.core.models import Role, User
+from opentic.core.permissions import require, require_regulator
 from opentic.core.ratelimit import rate_limited, too_many
 from opentic.registry.models import Institution
 
-from . import services
-from .forms import EndNotAcceptedForm, NotAcceptedForm, VerifyForm
+from . import esign, services
+from .forms import EndNotAcceptedForm, NotAcceptedForm, RevokeKeyForm, SigningKeyForm, VerifyForm
 from .keys import log_verifier
 from .merkle import HASH_SIZE
-from .models import Checkpoint, Entry, Log, NotAccepted, Tile
+from .models import Checkpoint, Entry, Log, NotAccepted, SigningKey, Tile
 from .tiles import WIDTH, parse_tile_path
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -99,19 +101,19 @@ def verify(request: HttpRequest) -> HttpResponse:
     form = VerifyForm((request.POST if request.method == "POST" else request.GET) if submitted else None,
                       request.FILES or None)
     if submitted and form.is_valid():
-        pdf = form.cleaned_data.get("pdf")
+        pdf, data = form.cleaned_data.get("pdf"), form.cleaned_data
         try:
+            content = None
             if pdf is not None:
                 if pdf.size > MAX_UPLOAD:
                     raise ValidationError("PDF 超过 20 MB")
-                data = pdf.read()
-                if form.cleaned_data["n"] and form.cleaned_data["c"]:
-                    verdict = services.verify_report(form.cleaned_data["i"], form.cleaned_data["n"],
-                                                     form.cleaned_data["c"], data)
-                else:
-                    verdict = services.verify_pdf(data)
+                content = pdf.read()
+            if content is not None and not (data["n"] and data["c"]):
+                verdict = services.verify_pdf(content)
+            elif data["i"]:
+                verdict = services.verify_report(data["i"], data["n"], data["c"], content)
             else:
-                verdict = services.verify_report(form.cleaned_data["i"], form.cleaned_data["n"], form.cleaned_data["c"])
+                verdict = services.verify_code(data["n"], data["c"], content)
         except ValidationError as exc:
             error = " ".join(exc.messages)
     elif submitted:
@@ -149,3 +151,32 @@ def not_accepted(request: HttpRequest, pk: int) -> HttpResponse:
         "institution": institution, "form": form, "end_form": end_form,
         "periods": NotAccepted.objects.filter(institution=institution).order_by("-start"),
     }, status=400 if request.method == "POST" else 200)
+
+
+@login_required
+def signing_keys(request: HttpRequest) -> HttpResponse:
+    """A signatory's keys for machine clients: register a certificate, revoke a key (each with the password)."""
+    user = request.user
+    assert isinstance(user, User)  # login_required
+    require(user.institution_id is not None and (user.has_role(Role.SIGNATORY) or user.has_role(
+        Role.INSTITUTION_ADMIN)), "只有本机构的授权签字人或管理员可以查看签名密钥")
+    lab = int(user.institution_id or 0)
+    form, revoke = SigningKeyForm(), RevokeKeyForm()
+    if request.method == "POST":
+        if "key" in request.POST:
+            revoke = RevokeKeyForm(request.POST)
+            if revoke.is_valid():
+                key = get_object_or_404(SigningKey, pk=revoke.cleaned_data["key"], institution_id=lab)
+                if attempt(request, _("The key is revoked: it signs nothing more."),
+                           lambda: esign.revoke_key(user, key, revoke.cleaned_data["password"])):
+                    return redirect("ledger:keys")
+        else:
+            form = SigningKeyForm(request.POST)
+            if form.is_valid() and attempt(
+                    request, _("Registered: registrations this key signs are your electronic signature."),
+                    lambda: esign.register_key(user, form.cleaned_data["password"], form.cleaned_data["name"],
+                                               form.cleaned_data["certificate"])):
+                return redirect("ledger:keys")
+    keys = SigningKey.objects.filter(institution_id=lab).select_related("user").order_by("-registered_at")
+    return render(request, "ledger/keys.html", {"form": form, "revoke": revoke, "keys": keys},
+                  status=400 if request.method == "POST" else 200)

@@ -55,8 +55,8 @@ def seed(seed: int = 2023) -> int:
                            .order_by("asset_number")[:3])
         Instrument.objects.filter(pk__in=[i.pk for i in instruments]).update(
             calibration_due=today + dt.timedelta(days=180), status="in_service")
-        for i in instruments:
-            i.refresh_from_db()
+        for bench in instruments:
+            bench.refresh_from_db()
         instrument = instruments[0] if instruments else None
         methods = []
         limited: set[int] = set()

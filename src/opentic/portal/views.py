@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from opentic.core.ratelimit import rate_limited, too_many
+from opentic.ledger.models import NotAccepted
 from opentic.portal.finder import FinderError, find
 from opentic.portal.forms import FinderForm
 from opentic.registry.models import Institution, Instrument, ScopeLine
@@ -25,6 +26,13 @@ def home(request: HttpRequest) -> HttpResponse:
     })
 
 
+def not_accepted_now(institution_ids: list[int]) -> dict[int, NotAccepted]:
+    """The open 失信 periods (the regulator does not accept the institution's results) of these institutions."""
+    now = timezone.now()
+    periods = NotAccepted.objects.filter(institution_id__in=institution_ids, start__lte=now).exclude(end__lte=now)
+    return {p.institution_id: p for p in periods.order_by("start")}
+
+
 def find_lab(request: HttpRequest) -> HttpResponse:
     if rate_limited(request, "finder"):
         return too_many(request)
@@ -39,7 +47,8 @@ def find_lab(request: HttpRequest) -> HttpResponse:
     elif request.GET:
         error = _("Please correct the search form.")
     template = "portal/_results.html" if request.headers.get("HX-Request") else "portal/find.html"
-    return render(request, template, {"form": form, "result": result, "error": error},
+    distrusted = not_accepted_now([hit.institution.pk for hit in result.hits]) if result else {}
+    return render(request, template, {"form": form, "result": result, "error": error, "distrusted": distrusted},
                   status=400 if error else 200)
 
 
@@ -55,6 +64,7 @@ def lab(request: HttpRequest, pk: int) -> HttpResponse:
              .order_by("field", "category", "seq"))
     return render(request, "portal/lab.html", {
         "institution": institution, "valid": institution.is_valid_on(today), "lines": lines,
+        "not_accepted": not_accepted_now([institution.pk]).get(institution.pk),
         "units": institution.spatial_units(),
         "shared": institution.instruments.filter(shared=True).order_by("name"),
     })

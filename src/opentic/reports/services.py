@@ -26,6 +26,7 @@ from django.utils import timezone
 from opentic.core import audit
 from opentic.core.models import Role, User
 from opentic.core.permissions import require
+from opentic.ledger import esign
 from opentic.ledger import services as ledger
 from opentic.ledger.entry import new_code
 from opentic.lims import lifecycle
@@ -202,8 +203,9 @@ def _record(actor: User, prepared: _Prepared, pdf: bytes, replaces: Report | Non
     _check(actor, sample, replaces, reason)  # again: nothing may have changed while the PDF was made
     institution = sample.order.institution
     receipt = ledger.register_report(
-        actor, institution, prepared.number, pdf, code=prepared.code, issued_at=prepared.issued_at,
-        event="amended" if replaces else "issued", replaces=(replaces.number, replaces.code) if replaces else None)
+        actor, institution, prepared.number, pdf, esign=esign.approved(prepared.signature), code=prepared.code,
+        issued_at=prepared.issued_at, event="amended" if replaces else "issued",
+        replaces=(replaces.number, replaces.code) if replaces else None, reason=reason)
     report = Report.objects.create(institution=institution, sample=sample, number=prepared.number,
                                    replaces=replaces, amendment_reason=reason.strip(), code=prepared.code, pdf=pdf,
                                    twin=prepared.twin, ledger_index=receipt.index, signed_by=actor,
@@ -274,7 +276,8 @@ def withdraw_report(actor: User, report: Report, password: str, reason: str) -> 
     if report.state != Report.State.ISSUED:
         raise ValidationError("报告已撤回")
     ledger.register_report(actor, report.institution, report.number, bytes(report.pdf), code=report.code,
-                           event="withdrawn")
+                           event="withdrawn", reason=reason, esign=esign.approved(hashlib.sha256(
+                               f"withdraw {report.number} {reason.strip()}".encode()).hexdigest()))
     report.state, report.withdrawal_reason = Report.State.WITHDRAWN, reason.strip()
     report.save(update_fields=["state", "withdrawal_reason"])
     audit.record(actor=actor, action="withdraw", entity=report, institution_id=report.institution_id,

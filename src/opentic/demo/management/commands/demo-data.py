@@ -5,7 +5,6 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from opentic.ledger.demo import register_samples
 from opentic.lims.demo import seed
 from opentic.quality.demo import seed as seed_pt
 from opentic.registry import demo
@@ -38,14 +37,13 @@ class Command(BaseCommand):
         samples = seed()
         self.stdout.write(f"{samples} samples in the demo labs' LIMS, in every state (sign in as lab1-analyst …)")
         reports = 0 if options["no_reports"] else issue_demo_reports()
-        self.stdout.write(f"{reports} signed reports issued for the verified samples (lab1-signatory)")
+        self.stdout.write(f"{reports} signed reports issued for the verified samples (lab1-signatory); "
+                          "var/demo-reports/README.md names the samples to verify (genuine, altered, amended, "
+                          "withdrawn, issued while 失信)")
         pt_results = seed_pt()
         self.stdout.write(f"{pt_results} results in a published proficiency testing round, and an open round "
                           "(sign in as regulator or lab1-admin)")
-        entries = register_samples()
         demo.analyze()
-        self.stdout.write(f"{entries} sample reports registered in the ledger (var/demo-reports: PDFs, proof files, "
-                          "an altered copy)")
         self.stdout.write(
             f"{summary.institutions} institutions, {summary.scope_lines} scope lines, {summary.staff} staff, "
             f"{summary.instruments} instruments in {time.perf_counter() - started:.1f} s; "

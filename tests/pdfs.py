@@ -1,7 +1,7 @@
-"""Small sample report PDFs carrying a verification link, for the demo and the tests.
+"""Small report PDFs carrying a verification link, for the tests of the ledger on its own.
 
-Real reports are rendered and signed by the reports app; these only need to be PDFs with the link in
-their metadata and a visible line of text, so that the ledger can be tried and tested on its own.
+`plain_pdf` is unsigned (what a forger or a careless client posts); `signed_pdf` carries the PAdES
+signature of the platform's certificate for the institution, as every registered report must.
 """
 
 from __future__ import annotations
@@ -11,12 +11,14 @@ import io
 from pypdf import PdfWriter
 from pypdf.generic import ContentStream, DictionaryObject, NameObject
 
+from tests.conftest import CODE_A
+
 
 def _pdf_text(text: str) -> bytes:
     return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)").encode("latin-1", "replace")
 
 
-def sample_pdf(link: str, lines: list[str]) -> bytes:
+def plain_pdf(link: str, lines: list[str]) -> bytes:
     writer = PdfWriter()
     page = writer.add_blank_page(595, 842)  # A4 in points
     font = DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
@@ -31,3 +33,14 @@ def sample_pdf(link: str, lines: list[str]) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+sample_pdf = plain_pdf  # the name the signing tests use: a PDF to sign
+
+
+def signed_pdf(link: str, lines: list[str], credit_code: str = CODE_A, name: str = "重庆江津检测有限公司") -> bytes:
+    from opentic.reports import pki
+    from opentic.reports.signing import sign_pdf
+
+    return sign_pdf(plain_pdf(link, lines), pki.institution_credential(credit_code, name), pki.root(), "张伟",
+                    "批准")
