@@ -11,7 +11,7 @@ from pathlib import Path
 from django.utils import timezone
 
 from opentic.lims import services as lims
-from opentic.lims.models import Order, Sample
+from opentic.lims.models import Order, Sample, Specification
 from opentic.registry.models import Standard
 from tests.conftest import PASSWORD
 from tests.lims.fixtures import Lab
@@ -29,8 +29,9 @@ def supervision_sample(lab: Lab, lead: str = "0.25", *, kind: str = Order.Kind.S
     Standard.objects.get_or_create(code="GB 2762", year="2022", defaults={
         "compact": "GB2762", "title": "食品安全国家标准 食品中污染物限量"})
     for service in (lab.pb, lab.cd):
-        lims.save_specification(world.a_admin, world.lab_a, "GB 2762-2022", lab.rice, service.parameter_id, "mg/kg",
-                                upper=Decimal("0.2"))
+        if not Specification.objects.filter(name="GB 2762-2022", parameter_id=service.parameter_id).exists():
+            lims.save_specification(world.a_admin, world.lab_a, "GB 2762-2022", lab.rice, service.parameter_id, "mg/kg",
+                                    upper=Decimal("0.2"))
     order = lims.create_order(world.a_admin, lab.order.client, f"JD-{Order.objects.count() + 1:04d}",
                               timezone.localdate(), kind=kind, judgement_basis=["GB 2762-2022"],
                               subcontracted=subcontracted, subcontractor="重庆市计量质量检测研究院" if subcontracted else "",

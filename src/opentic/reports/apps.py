@@ -6,3 +6,6 @@ class ReportsConfig(AppConfig):
     name = "opentic.reports"
     label = "reports"
     verbose_name = _("Test reports")
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the deploy check of the public verification address)
