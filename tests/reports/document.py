@@ -34,7 +34,8 @@ def supervision_sample(lab: Lab, lead: str = "0.25", *, kind: str = Order.Kind.S
                                     upper=Decimal("0.2"))
     order = lims.create_order(world.a_admin, lab.order.client, f"JD-{Order.objects.count() + 1:04d}",
                               timezone.localdate(), kind=kind, judgement_basis=["GB 2762-2022"],
-                              subcontracted=subcontracted, subcontractor="重庆市计量质量检测研究院" if subcontracted else "",
+                              subcontracted=subcontracted,
+                              subcontractor="重庆市计量质量检测研究院" if subcontracted else "",
                               subcontract_consent=bool(subcontracted))
     sample = lims.register_samples(world.a_admin, order, [{
         "name": "五常大米", "test_object": lab.rice, "services": [lab.cd, lab.pb], "description": "袋装，白色颗粒",

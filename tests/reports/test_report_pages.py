@@ -112,8 +112,9 @@ def test_preview_page_withdrawal_and_each_versions_state_on_the_sample_page(lab:
     signatory = lab.world.client("a_signatory")
     page = signatory.get(f"/reports/samples/{sample.pk}/preview/")
     assert page.status_code == 200 and f"/reports/samples/{sample.pk}/preview.pdf" in page.content.decode()
+    assert page.content.decode().count('class="preview-page"') == 2  # the document's two pages, as images
     pdf = signatory.get(f"/reports/samples/{sample.pk}/preview.pdf")
-    assert pdf["Content-Type"] == "application/pdf" and pdf["X-Frame-Options"] == "SAMEORIGIN"
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     assert lab.world.client("a_analyst").get(f"/reports/samples/{sample.pk}/preview/").status_code == 403
     signatory.post(f"/reports/samples/{sample.pk}/approve/", {"password": PASSWORD})
     first = Report.objects.get()

@@ -7,6 +7,9 @@ code, signature or seal. Nothing is registered in the ledger, nothing is written
 
 from __future__ import annotations
 
+import base64
+import io
+
 from django.utils import timezone
 
 from opentic.core.models import Role, User
@@ -36,3 +39,20 @@ def preview_pdf(actor: User, sample: Sample, reason: str = "") -> bytes:
                       replaces, reason.strip() or ("（签发时填写）" if replaces else ""))
     custom = ReportTemplate.objects.filter(institution_id=sample.institution_id).values_list("html", flat=True).first()
     return services._render(data, custom, preview=True)
+
+
+def page_images(pdf: bytes, scale: float = 1.4) -> list[str]:
+    """The PDF's pages as PNG data URIs (PDFium, in process), so that the page shows the document itself in
+    any browser, with or without a PDF viewer."""
+    import pypdfium2 as pdfium  # imported here: only the preview page needs it
+
+    document = pdfium.PdfDocument(pdf)
+    try:
+        uris = []
+        for index in range(len(document)):
+            out = io.BytesIO()
+            document[index].render(scale=scale).to_pil().save(out, "PNG", optimize=True)
+            uris.append(f"data:image/png;base64,{base64.b64encode(out.getvalue()).decode()}")
+        return uris
+    finally:
+        document.close()
