@@ -121,6 +121,12 @@ def test_a_commission_without_basis_reports_results_only_and_no_sampling_block(l
     data = twin.build(sample, "X-1", "A" * 22, lab.world.a_signatory, ["食品"], order.created_at, None, "")
     assert data["conclusion"]["verdict"] == "results_only" and data["basis"] == [] and not data["decision_rule"]
     assert "本报告仅提供检测结果，不作符合性判定。" in services._html(data, None)
+    assert "CMA" in html and "不在本机构资质认定范围内" not in html
+    sample.analyses.filter(service=lab.cd).update(accredited=False)  # an item outside the scope: marked, no mark
+    data = twin.build(sample, "X-1", "A" * 22, lab.world.a_signatory, ["食品"], order.created_at, None, "")
+    html = services._html(data, None)
+    assert "镉<sup>*</sup>" in html and "标注“*”的项目不在本机构资质认定范围内" in html
+    assert 'alt="CMA"' not in html and "不加盖 CMA 标志" in html
 
 
 def test_the_drawn_seal_and_the_cma_mark() -> None:
