@@ -80,7 +80,8 @@ def test_the_report_prints_everything_a_cma_report_must(lab: Lab, settings: obje
     for line in layout.splitlines():
         assert not re.search(r"20\d\d年(\d+月?)?\s*$", line), line  # a date cut at the line's end
         assert not re.search(r"[≤≥]\s*$", line) and not re.match(r"\s*mg/kg", line), line
-    assert re.search(r"≤ 0\.2 mg/kg", layout) and "0.010 mg/kg" in layout and "2026年11月28日" in layout
+    assert re.search(r"≤\s0\.2\smg/kg", layout) and re.search(r"0\.010\smg/kg", layout)
+    assert "2026年11月28日" in layout and re.search(r"2\s袋（500\sg）", layout)
     # The CMA mark is a graphic (no "CMA" text), with the certificate number under it.
     assert "CMA" not in text and lab.world.lab_a.cma_number in text
 
@@ -184,3 +185,16 @@ def test_the_public_address_comes_from_the_setting_and_a_demo_says_so(lab: Lab, 
     text = flat(pdf_text(bytes(real.pdf), tmp_path))
     assert "https://jc.scjgj.cq.gov.cn/verify/" in text and "演示环境" not in text and "127.0.0.1" not in text
     assert real.twin["demo"] is False
+
+
+@pytest.mark.django_db
+def test_values_keep_their_units_on_the_printed_page_and_the_twin_keeps_what_was_typed(lab: Lab) -> None:
+    make_signatory(lab)
+    sample = supervision_sample(lab)
+    sample.quantity, sample.description = "500 / g", "净含量 5 kg/袋，2 袋"
+    data = twin.build(sample, "X-1", "A" * 22, lab.world.a_signatory, ["食品"], sample.created_at, None, "")
+    assert data["sampling"]["quantity"] == "500 / g"  # the record as entered
+    html = services._html(data, None)
+    assert "500\u00a0/\u00a0g" in html and "5\u00a0kg/袋" in html and "2\u00a0袋" in html
+    assert "≤\u00a00.2\u00a0mg/kg" in html and "0.010\u00a0mg/kg" in html
+    assert "500 / g" not in html and "≤ 0.2 mg/kg" not in html

@@ -82,7 +82,7 @@ def _roles(data: dict[str, Any], preview: bool) -> list[dict[str, Any]]:
 
 def _context(data: dict[str, Any], preview: bool = False) -> dict[str, Any]:
     url = ledger.verification_url(data["credit_code"], data["number"], data["code"])
-    return {**data, "verify_url": url, "preview": preview, "roles": _roles(data, preview),
+    return {**twin.printable(data), "verify_url": url, "preview": preview, "roles": _roles(data, preview),
             "qr": segno.make_qr(url, error="m").svg_data_uri(scale=4), "seal": seal.data_uri(data["credit_code"]),
             "seal_drawn": marks.data_uri(marks.seal_svg(data["lab_name"])), "cma_mark": marks.data_uri(marks.cma_svg())}
 

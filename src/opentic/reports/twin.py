@@ -11,6 +11,7 @@ regulator; it holds no images (the signatures' digests only).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlparse
@@ -167,3 +168,22 @@ def build(sample: Sample, number: str, code: str, actor: User, fields: list[str]
         "replaces": replaces.number if replaces else "", "amendment_reason": reason,
         "verify_base": f"{base}/verify/", "demo": demo,
     }
+
+
+# A value and its unit, or the parts of a compound unit, never part at a line break: "500 g", "5 kg/袋",
+# "500 / g", "0.2 mg/kg". Applied to the free text of the printed page only; the twin keeps what was typed.
+_GLUE = re.compile(r"(?<=\d) +(?=[A-Za-zµμ%‰°℃/\u4e00-\u9fff])|(?<=[≤≥<>]) +(?=\d)| +(?=/)|(?<=/) +")
+
+
+def unbreakable(text: str) -> str:
+    return _GLUE.sub("\u00a0", text) if text else text
+
+
+def printable(data: dict[str, Any]) -> dict[str, Any]:
+    """The twin with no-break spaces glued into its free text, for the template."""
+    sampling = {k: unbreakable(v) for k, v in data.get("sampling", {}).items()}
+    results = [{**line, **{k: unbreakable(str(line.get(k) or "")) for k in ("limit", "loq", "uncertainty", "unit")}}
+               for line in data.get("results", [])]
+    return {**data, "sampling": sampling, "results": results,
+            **{k: unbreakable(data.get(k) or "") for k in ("description", "condition")},
+            "remarks": [unbreakable(r) for r in data.get("remarks", [])]}
