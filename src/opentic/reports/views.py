@@ -13,8 +13,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from opentic.core.models import User
 from opentic.core.permissions import is_regulator, lab_of
 from opentic.lims.models import Sample
+from opentic.registry.models import Institution
 
-from . import services
+from . import marks, services
 from .batch import launch, start_batch
 from .forms import ApproveForm, ImageForm, PasswordForm, WithdrawForm
 from .models import Report, ReportBatch, Seal, Signature
@@ -173,8 +174,10 @@ def seal_page(request: HttpRequest) -> HttpResponse:
         except (ValidationError, PermissionDenied) as exc:
             _refused(request, exc)
     current = Seal.objects.filter(institution_id=institution_id).first()
+    name = Institution.objects.filter(pk=institution_id).values_list("name", flat=True).first() or ""
     return render(request, "reports/seal.html", {
-        "seal": current, "uri": seal_uri(current.institution.credit_code) if current else ""})
+        "seal": current, "uri": seal_uri(current.institution.credit_code) if current else "",
+        "drawn": marks.data_uri(marks.seal_svg(name))})
 
 
 @login_required
