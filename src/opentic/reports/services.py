@@ -229,6 +229,9 @@ def save_template(actor: User, html: str, sample_twin: dict[str, Any]) -> Report
     missing = [m for m in (sample_twin["number"], *REQUIRED_IN_OUTPUT) if m not in output]
     if "OpenTICVerify" not in output or not re.search(r"{{\s*r\.qr\s*}}", html):
         missing.append("二维码与验证链接（r.qr、OpenTICVerify）")
+    conclusion = (sample_twin.get("conclusion") or {}).get("text", "")
+    if conclusion and conclusion not in output:
+        missing.append("检验结论（r.conclusion.text）")
     if missing:
         raise ValidationError({"html": f"模板缺少必备内容：{'、'.join(missing)}"})
     template, _ = ReportTemplate.objects.update_or_create(institution_id=actor.institution_id,
