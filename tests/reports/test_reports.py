@@ -126,6 +126,13 @@ def test_an_institution_template_is_used_and_must_keep_the_mandatory_parts(lab: 
         services.save_template(lab.world.a_analyst, custom, twin)
     services.save_template(lab.world.a_admin, custom, twin)
     report = services.issue_report(lab.world.a_signatory, verified_sample(lab), PASSWORD)
+    # A template saved before the conclusion was mandatory is refused at issue, and no number is spent.
+    from opentic.reports.models import ReportTemplate
+
+    ReportTemplate.objects.update(html=custom.replace("{{ r.conclusion.text }}", ""))
+    with pytest.raises(ValidationError, match="检验结论"):
+        services.issue_report(lab.world.a_signatory, verified_sample(lab), PASSWORD)
+    assert Report.objects.count() == 1
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(bytes(report.pdf))).pages).replace(" ", "")
     assert "江津检测·检验报告" in text and ledger.verify_pdf(bytes(report.pdf)).status == "genuine"
 

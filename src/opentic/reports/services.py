@@ -169,6 +169,10 @@ def _prepare(actor: User, sample: Sample, replaces: Report | None, reason: str) 
     signature = hashlib.sha256(json.dumps({**data, "meaning": "approved / 批准"}, sort_keys=True,
                                           ensure_ascii=False).encode()).hexdigest()
     custom = ReportTemplate.objects.filter(institution=institution).values_list("html", flat=True).first()
+    if custom is not None:  # saved before a mandatory part was added: refused (the number is given back)
+        missing = _missing_parts(custom, _html(data, custom), data)
+        if missing:
+            raise ValidationError(f"本机构的报告模板缺少必备内容：{'、'.join(missing)}；请机构管理员更新报告模板")
     return _Prepared(sample.pk, number, code, issued_at, data, signature, custom)
 
 
@@ -215,6 +219,17 @@ def issue_approved(actor: User, sample: Sample, replaces: Report | None = None, 
     return _record(actor, prepared, pdf, replaces, reason)
 
 
+def _missing_parts(html: str, output: str, data: dict[str, Any]) -> list[str]:
+    """What an institution's template leaves out of the report it renders."""
+    missing = [m for m in (data["number"], *REQUIRED_IN_OUTPUT) if m not in output]
+    if "OpenTICVerify" not in output or not re.search(r"{{\s*r\.qr\s*}}", html):
+        missing.append("二维码与验证链接（r.qr、OpenTICVerify）")
+    conclusion = (data.get("conclusion") or {}).get("text", "")
+    if conclusion and conclusion not in output:
+        missing.append("检验结论（r.conclusion.text）")
+    return missing
+
+
 @transaction.atomic
 def save_template(actor: User, html: str, sample_twin: dict[str, Any]) -> ReportTemplate:
     """An institution admin's own report layout; refused unless it renders the report's mandatory parts."""
@@ -226,12 +241,7 @@ def save_template(actor: User, html: str, sample_twin: dict[str, Any]) -> Report
         output = _html(sample_twin, html)
     except TemplateSyntaxError as exc:
         raise ValidationError({"html": f"模板语法错误：{exc}"}) from exc
-    missing = [m for m in (sample_twin["number"], *REQUIRED_IN_OUTPUT) if m not in output]
-    if "OpenTICVerify" not in output or not re.search(r"{{\s*r\.qr\s*}}", html):
-        missing.append("二维码与验证链接（r.qr、OpenTICVerify）")
-    conclusion = (sample_twin.get("conclusion") or {}).get("text", "")
-    if conclusion and conclusion not in output:
-        missing.append("检验结论（r.conclusion.text）")
+    missing = _missing_parts(html, output, sample_twin)
     if missing:
         raise ValidationError({"html": f"模板缺少必备内容：{'、'.join(missing)}"})
     template, _ = ReportTemplate.objects.update_or_create(institution_id=actor.institution_id,
