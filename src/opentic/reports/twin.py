@@ -23,6 +23,7 @@ from opentic.core.models import User
 from opentic.lims.judgement import basis_names, sample_conclusion
 from opentic.lims.models import Analysis, Order, Sample
 from opentic.lims.services import RULES
+from opentic.numerics.conformity import STATEMENTS
 from opentic.numerics.reporting import BelowLoq, Reporting, formatted
 from opentic.numerics.rounding import to_decimal
 from opentic.registry.codes import CodeError, parse_standard_code
@@ -31,7 +32,7 @@ from opentic.registry.models import Standard
 from .models import Report, Signature
 
 SCHEMA = "opentic-report/v2"
-CONFORMITY_ZH = {"pass": "符合", "fail": "不符合", "conditional_pass": "有条件符合", "conditional_fail": "有条件不符合"}
+CONFORMITY_ZH = {outcome.value: text for outcome, text in STATEMENTS.items()}
 STATUS_ZH = {"issued": "已签发", "superseded": "已被替代", "withdrawn": "已撤回"}
 DEMO_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0", "testserver"}
 
