@@ -113,10 +113,12 @@ def test_a_commission_without_basis_reports_results_only_and_no_sampling_block(l
     make_signatory(lab)
     sample = supervision_sample(lab, kind=Order.Kind.COMMISSION)
     order = sample.order
+    order.client.contact, order.client.phone = "陈静", "023-68000000"
     data = twin.build(sample, "X-1", "A" * 22, lab.world.a_signatory, ["食品"], order.created_at, None, "")
     html = services._html(data, None)
     assert data["sampled_by_lab"] is False and "抽样信息" not in html and "抽样人" not in html
     assert "标称生产企业" in html  # what the client said of the product is still printed
+    assert "联系人及电话</td><td colspan=\"3\">陈静　023-68000000" in html  # 7.8.2.1 d)
     assert "检验结论：" in html and "不合格项目：铅" in html
     sample.specification = ""
     data = twin.build(sample, "X-1", "A" * 22, lab.world.a_signatory, ["食品"], order.created_at, None, "")

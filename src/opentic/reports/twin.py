@@ -147,6 +147,7 @@ def build(sample: Sample, number: str, code: str, actor: User, fields: list[str]
         "accredited": bool(analyses) and all(a.accredited for a in analyses),
         "non_accredited": any(not a.accredited for a in analyses),
         "client": order.client.name, "client_address": order.client.address, "order": order.number,
+        "client_contact": "　".join(p for p in (order.client.contact, order.client.phone) if p),
         "kind": order.kind, "kind_label": str(order.get_kind_display()),
         "sampled_by_lab": order.kind in Order.SAMPLING_KINDS,
         "sampling": _sampling(sample),
