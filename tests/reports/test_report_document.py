@@ -165,6 +165,8 @@ def test_the_seal_overlaps_the_issue_date_and_the_cma_mark_is_drawn(lab: Lab, se
     assert date, "no issue date on the last page"
     _, x0, y0, x1, y1 = date[0]
     assert red_pixels(last, (int(x0), int(y0) - 20, int(x1) + 60, int(y1) + 20)) > 300  # the seal over it
+    for page in range(1, pages + 1):  # every table fits the A4 width inside its 16 mm margins
+        assert max(w[3] for w in word_boxes(path, page)) <= 595.3 - 16 * 72 / 25.4 + 1, page
     first = Image.open(images[0])
     title = next(w for w in word_boxes(path, 1) if "检验检测报告" in w[0] or w[0] == "检")
     assert red_pixels(first, (0, 0, first.width // 3, int(title[2]))) > 400  # the mark, top left
