@@ -4,9 +4,12 @@ Institution staff see only their own institution's non-public data; another lab'
 that they do not even learn what exists; public pages answer everyone.
 """
 
+from pathlib import Path
+
 import pytest
 
-from tests.conftest import PERSONAS, World
+from tests.conftest import PASSWORD, PERSONAS, World
+from tests.lims.fixtures import Lab
 
 REGULATORS = {"platform_admin", "regulator"}
 LAB_A = {"a_admin", "a_analyst", "a_reviewer", "a_signatory"}
@@ -71,6 +74,9 @@ MATRIX = [
     ("admin ledger entries", "get", "/admin/ledger/entry/", {"platform_admin"}, {"*": 302}),
     ("lims control charts", "get", "/lims/qc/", LAB_A | {"b_admin"}, {"anonymous": 302, "*": 404}),
     ("report seal page", "get", "/reports/seal/", LAB_A | {"b_admin"}, {"anonymous": 302, "*": 404}),
+    ("my signature page", "get", "/reports/signature/", LAB_A | {"b_admin"}, {"anonymous": 302, "*": 404}),
+    ("my signature upload (no file: refused on the page)", "post", "/reports/signature/", LAB_A | {"b_admin"},
+     {"anonymous": 302, "*": 404}),
     ("proficiency testing home", "get", "/quality/pt/", set(PERSONAS) - {"anonymous"}, {"anonymous": 302}),
     ("api pt rounds", "get", "/api/quality/pt/rounds", LAB_A | {"b_admin"}, {"anonymous": 401, "*": 404}),
     ("lims worklist", "get", "/lims/work/", LAB_A | {"b_admin"}, {"anonymous": 302, "*": 404}),
@@ -181,3 +187,36 @@ def test_the_admin_is_read_only(world: World) -> None:
     response = client.post(f"/admin/registry/institution/{world.lab_a.pk}/delete/", {"post": "yes"})
     assert response.status_code == 403
     assert client.get("/admin/registry/institution/add/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_reports_preview_and_withdrawal_answer_only_its_lab(lab: Lab, settings: object, tmp_path: Path) -> None:
+    """Lab A's sample and report, asked for by every persona with every method: another lab, the regulator's
+    staff and the platform get 404 (not even the existence), lab A's other roles 403, the signatory 200."""
+    from opentic.reports import services
+    from opentic.reports.models import Report
+    from tests.reports.test_reports import make_signatory, verified_sample
+
+    settings.DATA_DIR = tmp_path  # type: ignore[attr-defined]
+    make_signatory(lab)
+    report = services.issue_report(lab.world.a_signatory, verified_sample(lab), PASSWORD)
+    waiting = verified_sample(lab)
+    outsiders = {"anonymous": 302, "platform_admin": 404, "regulator": 404, "b_admin": 404}
+    cases = [
+        ("get", f"/reports/samples/{waiting.pk}/preview/", {}, {"a_signatory": 200, "*": 403}),
+        ("get", f"/reports/samples/{waiting.pk}/preview.pdf", {}, {"a_signatory": 200, "*": 403}),
+        ("post", f"/reports/samples/{waiting.pk}/preview/", {}, {"*": 405}),
+        ("post", f"/reports/samples/{waiting.pk}/preview.pdf", {}, {"*": 405}),
+        ("post", f"/reports/{report.pk}/withdraw/", {"password": "wrong", "reason": "x"}, {"*": 302}),
+        ("get", f"/reports/{report.pk}/withdraw/", {}, {"*": 405}),
+        ("post", f"/reports/samples/{waiting.pk}/approve/", {"password": "wrong"}, {"*": 302}),
+    ]
+    for method, url, data, inside in cases:
+        for persona in PERSONAS:
+            response = getattr(lab.world.client(persona), method)(url, data)
+            if persona in outsiders and not (inside.get("*") == 405 and persona != "anonymous"):
+                expected = outsiders[persona]
+            else:
+                expected = inside.get(persona, inside["*"])
+            assert response.status_code == expected, (method, url, persona, response.status_code)
+    assert Report.objects.get(pk=report.pk).state == "issued" and Report.objects.count() == 1

@@ -59,6 +59,7 @@ def test_a_seal_is_checked_and_printed(lab: Lab, settings: object, tmp_path: Pat
 @pytest.mark.django_db
 def test_the_seal_page(lab: Lab) -> None:
     admin = lab.world.client("a_admin")
+    assert 'id="drawn-seal" ' in admin.get("/reports/seal/").content.decode()  # what reports carry until then
     admin.post("/reports/seal/", {"seal": io.BytesIO(seal_png())})
     page = admin.get("/reports/seal/").content.decode()
     assert "data:image/png;base64," in page

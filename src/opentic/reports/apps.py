@@ -32,3 +32,4 @@ class ReportsConfig(AppConfig):
             return list(Report.objects.filter(sample=sample).select_related("replaces").order_by("issued_at"))
 
         hooks.sample_reports = sample_reports
+        from . import checks  # noqa: F401  (registers the deploy check of the public verification address)

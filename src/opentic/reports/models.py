@@ -5,9 +5,15 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from opentic.lims.models import Sample
 from opentic.registry.models import Institution
+
+# A report's state as its reader sees it; "withdrawn" alone means 废止 for standards, hence the context.
+STATUS_LABELS = {"issued": pgettext_lazy("report status", "issued"),
+                 "superseded": pgettext_lazy("report status", "superseded"),
+                 "withdrawn": pgettext_lazy("report status", "withdrawn")}
 
 
 class Report(models.Model):
@@ -38,6 +44,17 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def status(self) -> str:
+        """issued, superseded (an amendment replaced it) or withdrawn: what a reader of the list must see."""
+        if self.state == self.State.WITHDRAWN:
+            return "withdrawn"
+        return "superseded" if Report.objects.filter(replaces=self).exists() else "issued"
+
+    @property
+    def status_label(self) -> str:
+        return str(STATUS_LABELS[self.status])
 
 
 class ReportTemplate(models.Model):
@@ -96,3 +113,19 @@ class Seal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.institution_id}: {self.sha256[:12]}"
+
+
+class Signature(models.Model):
+    """A person's handwritten signature as an image (PNG, transparent background), uploaded by that person and
+    printed beside their name on the reports they prepared, verified or approved. Without one, the typed name."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    png = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("signature image")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.sha256[:12]}"

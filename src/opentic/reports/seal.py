@@ -20,23 +20,32 @@ MAX_BYTES = 1_000_000
 MIN_SIDE, MAX_SIDE = 120, 2400
 
 
-@transaction.atomic
-def save_seal(actor: User, data: bytes) -> Seal:
-    require(actor.is_authenticated and actor.institution_id is not None and actor.has_role(Role.INSTITUTION_ADMIN),
-            "只有机构管理员可以上传检验检测专用章")
+def checked_png(data: bytes, field: str, what: str, sides: tuple[int, int, int, int]) -> tuple[int, int]:
+    """The size of `data` if it is a whole PNG within (min width, max width, min height, max height);
+    otherwise a ValidationError on `field` saying what is wrong."""
+    min_w, max_w, min_h, max_h = sides
     if len(data) > MAX_BYTES:
-        raise ValidationError({"seal": f"图片不能超过 {MAX_BYTES // 1000} KB"})
+        raise ValidationError({field: f"图片不能超过 {MAX_BYTES // 1000} KB"})
     try:
         image = Image.open(io.BytesIO(data))
         image.verify()  # a truncated or forged file fails here
         image = Image.open(io.BytesIO(data))
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise ValidationError({"seal": "不是有效的 PNG 图片"}) from exc
+        raise ValidationError({field: "不是有效的 PNG 图片"}) from exc
     if image.format != "PNG":
-        raise ValidationError({"seal": f"印章图片须为 PNG(透明背景),上传的是 {image.format}"})
+        raise ValidationError({field: f"{what}须为 PNG（透明背景），上传的是 {image.format}"})
     width, height = image.size
-    if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
-        raise ValidationError({"seal": f"图片尺寸应在 {MIN_SIDE}–{MAX_SIDE} 像素之间,上传的是 {width}×{height}"})
+    if not (min_w <= width <= max_w and min_h <= height <= max_h):
+        raise ValidationError({field: f"图片尺寸应为宽 {min_w}–{max_w}、高 {min_h}–{max_h} 像素，"
+                                      f"上传的是 {width}×{height}"})
+    return width, height
+
+
+@transaction.atomic
+def save_seal(actor: User, data: bytes) -> Seal:
+    require(actor.is_authenticated and actor.institution_id is not None and actor.has_role(Role.INSTITUTION_ADMIN),
+            "只有机构管理员可以上传检验检测专用章")
+    width, height = checked_png(data, "seal", "印章图片", (MIN_SIDE, MAX_SIDE, MIN_SIDE, MAX_SIDE))
     digest = hashlib.sha256(data).hexdigest()
     seal, _ = Seal.objects.update_or_create(institution_id=actor.institution_id,
                                             defaults={"png": data, "sha256": digest, "uploaded_by": actor})

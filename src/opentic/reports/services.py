@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import segno
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -32,15 +31,11 @@ from opentic.ledger.entry import new_code
 from opentic.lims import lifecycle
 from opentic.lims.models import Analysis, Sample
 from opentic.lims.services import next_numbers
-from opentic.numerics.reporting import BelowLoq, Reporting, formatted
-from opentic.numerics.rounding import to_decimal
 from opentic.registry.models import ScopeLine, SignatoryAuthorization
 
-from . import pki, seal
+from . import marks, pki, seal, signatures, twin
 from .models import Report, ReportTemplate
 from .signing import TimestampUnavailable, sign_pdf
-
-CONFORMITY_ZH = {"pass": "符合", "fail": "不符合", "conditional_pass": "有条件符合", "conditional_fail": "有条件不符合"}
 
 
 def _signing_fields(actor: User, institution_id: int, day: dt.date) -> list[str]:
@@ -58,48 +53,9 @@ def _signing_fields(actor: User, institution_id: int, day: dt.date) -> list[str]
     return fields
 
 
-def _results(sample: Sample) -> list[Analysis]:
-    return list(sample.analyses.exclude(state=Analysis.State.RETRACTED).select_related(
-        "service__parameter", "service__standard").order_by("id"))
-
-
 def _twin(sample: Sample, number: str, code: str, actor: User, fields: list[str], issued_at: dt.datetime,
           replaces: Report | None, reason: str) -> dict[str, Any]:
-    institution = sample.order.institution
-    analyses = _results(sample)
-    lines, rules = [], []
-    for a in analyses:
-        s = a.service
-        limit = a.limit
-        if a.judged_against:
-            rule = a.judged_against.split("；")[1]
-            if rule not in rules:
-                rules.append(rule)
-        lines.append({
-            "parameter": s.parameter.name, "method": s.standard.full_code, "unit": a.unit,
-            "result": formatted(to_decimal(a.value), Reporting(s.places, s.loq, s.lod, BelowLoq(s.below_loq))),
-            "value": a.value, "uncertainty": f"{a.uncertainty} (k={a.coverage_factor})" if a.uncertainty and
-            a.coverage_factor else a.uncertainty, "limit": limit, "conformity": CONFORMITY_ZH.get(a.conformity, ""),
-            "accredited": a.accredited, "analysis": a.pk, "verified_by": a.verified_by_id,
-        })
-    entered = [a.entered_at for a in analyses if a.entered_at]
-    local = timezone.localtime
-    return {
-        "schema": "opentic-report/v1", "number": number, "code": code, "lab_name": institution.name,
-        "lab_address": institution.address, "credit_code": institution.credit_code,
-        "cma_number": institution.cma_number, "accredited": all(a.accredited for a in analyses),
-        "non_accredited": any(not a.accredited for a in analyses),
-        "client": sample.order.client.name, "order": sample.order.number, "kind": sample.order.get_kind_display(),
-        "sample_name": sample.name, "lab_number": sample.lab_number, "object": sample.test_object.name,
-        "description": sample.description, "condition": sample.condition,
-        "received": f"{local(sample.received_at):%Y年%m月%d日}" if sample.received_at else "",
-        "test_dates": (f"{local(min(entered)):%Y年%m月%d日} 至 {local(max(entered)):%Y年%m月%d日}" if entered else ""),
-        "batch_number": sample.batch_number, "sampling_place": sample.sampling_place,
-        "results": lines, "decision_rules": rules,
-        "signatory": actor.get_full_name() or actor.get_username(), "signatory_fields": "、".join(fields),
-        "issued": f"{local(issued_at):%Y年%m月%d日}", "issued_at": issued_at.isoformat(),
-        "replaces": replaces.number if replaces else "", "amendment_reason": reason,
-    }
+    return twin.build(sample, number, code, actor, fields, issued_at, replaces, reason)
 
 
 # What an institution's own template may not use: tags that reach outside the report's data.
@@ -107,22 +63,42 @@ FORBIDDEN_TAGS = re.compile(r"{%\s*(load|include|extends|debug|ssi|url|csrf_toke
 REQUIRED_IN_OUTPUT = ("报告结束",)
 
 
-def _context(twin: dict[str, Any]) -> dict[str, Any]:
-    url = ledger.verification_url(twin["credit_code"], twin["number"], twin["code"])
-    return {**twin, "verify_url": url, "verify_base": f"{settings.OPENTIC_PUBLIC_URL}/verify/",
-            "qr": segno.make_qr(url, error="m").svg_data_uri(scale=4), "seal": seal.data_uri(twin["credit_code"])}
+def _roles(data: dict[str, Any], preview: bool) -> list[dict[str, Any]]:
+    """编制（主检）, 审核, 批准, each with the people and their signature images (the typed name without one).
+    A preview shows the signatory's name only: the signature is given by issuing."""
+    approver = data.get("approved_by") or {}
+    people = [*data.get("prepared_by", []), *data.get("reviewed_by", []), approver]
+    images = signatures.images([p["user"] for p in people if p.get("user")])
+
+    def shown(p: dict[str, Any], sign: bool = True) -> dict[str, Any]:
+        return {"name": p.get("name", ""), "image": images.get(p.get("user", 0), "") if sign else ""}
+
+    signatory = shown(approver, sign=not preview)
+    if approver.get("fields"):
+        signatory["name"] = f"{signatory['name']}（授权签字人，{approver['fields']}）"
+    return [{"title": "编制（主检）", "people": [shown(p) for p in data.get("prepared_by", [])]},
+            {"title": "审核", "people": [shown(p) for p in data.get("reviewed_by", [])]},
+            {"title": "批准", "people": [signatory] if approver else [], "pending": preview}]
 
 
-def _html(twin: dict[str, Any], custom: str | None) -> str:
+def _context(data: dict[str, Any], preview: bool = False) -> dict[str, Any]:
+    url = ledger.verification_url(data["credit_code"], data["number"], data["code"])
+    return {**twin.printable(data), "verify_url": url, "preview": preview, "roles": _roles(data, preview),
+            "qr": segno.make_qr(url, error="m").svg_data_uri(scale=4), "seal": seal.data_uri(data["credit_code"]),
+            "seal_drawn": marks.data_uri(marks.seal_svg(data["lab_name"])), "cma_mark": marks.data_uri(marks.cma_svg())}
+
+
+def _html(data: dict[str, Any], custom: str | None, preview: bool = False) -> str:
+    context = {"r": _context(data, preview)}
     if custom is None:
-        return render_to_string("reports/report.html", {"r": _context(twin)})
-    return Engine(libraries={}).from_string(custom).render(Context({"r": _context(twin)}))
+        return render_to_string("reports/report.html", context)
+    return Engine(libraries={}).from_string(custom).render(Context(context))
 
 
-def _render(twin: dict[str, Any], custom: str | None = None) -> bytes:
+def _render(data: dict[str, Any], custom: str | None = None, preview: bool = False) -> bytes:
     from weasyprint import HTML  # imported here: loading Pango costs a fraction of a second
 
-    html = _html(twin, custom)
+    html = _html(data, custom, preview)
     # PDF/A-3b: an archivable file (fonts embedded, colour profile, XMP), then signed as an incremental update.
     return bytes(HTML(string=html).write_pdf(custom_metadata=True, pdf_variant="pdf/a-3b"))
 
@@ -131,7 +107,7 @@ def _require_signatory(actor: User, institution_id: int, password: str) -> None:
     require(actor.is_authenticated and actor.institution_id == institution_id and actor.has_role(Role.SIGNATORY),
             "只有本机构的授权签字人可以批准报告")
     if not actor.check_password(password or ""):
-        raise PermissionDenied("电子签名失败:密码不正确")
+        raise PermissionDenied("电子签名失败：密码不正确")
 
 
 def issue_report(actor: User, sample: Sample, password: str, replaces: Report | None = None,
@@ -155,7 +131,7 @@ class _Prepared:
 def _check(actor: User, sample: Sample, replaces: Report | None, reason: str) -> list[str]:
     require(actor.institution_id == sample.institution_id and actor.has_role(Role.SIGNATORY),
             "只有本机构的授权签字人可以批准报告")
-    analyses = _results(sample)
+    analyses = twin.results_of(sample)
     if replaces is None:
         if sample.state != lifecycle.SampleState.VERIFIED:
             raise ValidationError("样品的全部结果审核后才能出具报告")
@@ -176,7 +152,7 @@ def _check(actor: User, sample: Sample, replaces: Report | None, reason: str) ->
     if not fields:
         raise PermissionDenied(f"{actor.get_full_name() or actor.get_username()} 不是本机构登记的授权签字人")
     if needed - set(fields):
-        raise PermissionDenied(f"授权签字领域({'、'.join(fields)})不包括 {'、'.join(sorted(needed - set(fields)))}")
+        raise PermissionDenied(f"授权签字领域（{'、'.join(fields)}）不包括 {'、'.join(sorted(needed - set(fields)))}")
     return fields
 
 
@@ -190,11 +166,15 @@ def _prepare(actor: User, sample: Sample, replaces: Report | None, reason: str) 
     serial = next_numbers(institution.pk, today.year, 1, "report")[0]
     number = f"{institution.cma_number[-4:]}-{today.year}-{serial:05d}"
     code, issued_at = new_code(), timezone.now().replace(microsecond=0)
-    twin = _twin(sample, number, code, actor, fields, issued_at, replaces, reason.strip())
-    signature = hashlib.sha256(json.dumps({**twin, "meaning": "approved / 批准"}, sort_keys=True,
+    data = _twin(sample, number, code, actor, fields, issued_at, replaces, reason.strip())
+    signature = hashlib.sha256(json.dumps({**data, "meaning": "approved / 批准"}, sort_keys=True,
                                           ensure_ascii=False).encode()).hexdigest()
     custom = ReportTemplate.objects.filter(institution=institution).values_list("html", flat=True).first()
-    return _Prepared(sample.pk, number, code, issued_at, twin, signature, custom)
+    if custom is not None:  # saved before a mandatory part was added: refused (the number is given back)
+        missing = _missing_parts(custom, _html(data, custom), data)
+        if missing:
+            raise ValidationError(f"本机构的报告模板缺少必备内容：{'、'.join(missing)}；请机构管理员更新报告模板")
+    return _Prepared(sample.pk, number, code, issued_at, data, signature, custom)
 
 
 @transaction.atomic
@@ -241,6 +221,17 @@ def issue_approved(actor: User, sample: Sample, replaces: Report | None = None, 
     return _record(actor, prepared, pdf, replaces, reason)
 
 
+def _missing_parts(html: str, output: str, data: dict[str, Any]) -> list[str]:
+    """What an institution's template leaves out of the report it renders."""
+    missing = [m for m in (data["number"], *REQUIRED_IN_OUTPUT) if m not in output]
+    if "OpenTICVerify" not in output or not re.search(r"{{\s*r\.qr\s*}}", html):
+        missing.append("二维码与验证链接（r.qr、OpenTICVerify）")
+    conclusion = (data.get("conclusion") or {}).get("text", "")
+    if conclusion and conclusion not in output:
+        missing.append("检验结论（r.conclusion.text）")
+    return missing
+
+
 @transaction.atomic
 def save_template(actor: User, html: str, sample_twin: dict[str, Any]) -> ReportTemplate:
     """An institution admin's own report layout; refused unless it renders the report's mandatory parts."""
@@ -251,12 +242,10 @@ def save_template(actor: User, html: str, sample_twin: dict[str, Any]) -> Report
     try:
         output = _html(sample_twin, html)
     except TemplateSyntaxError as exc:
-        raise ValidationError({"html": f"模板语法错误:{exc}"}) from exc
-    missing = [m for m in (sample_twin["number"], *REQUIRED_IN_OUTPUT) if m not in output]
-    if "OpenTICVerify" not in output or not re.search(r"{{\s*r\.qr\s*}}", html):
-        missing.append("二维码与验证链接(r.qr、OpenTICVerify)")
+        raise ValidationError({"html": f"模板语法错误：{exc}"}) from exc
+    missing = _missing_parts(html, output, sample_twin)
     if missing:
-        raise ValidationError({"html": f"模板缺少必备内容:{'、'.join(missing)}"})
+        raise ValidationError({"html": f"模板缺少必备内容：{'、'.join(missing)}"})
     template, _ = ReportTemplate.objects.update_or_create(institution_id=actor.institution_id,
                                                           defaults={"html": html})
     audit.record(actor=actor, action="report-template", entity=template, institution_id=actor.institution_id,
@@ -270,7 +259,7 @@ def withdraw_report(actor: User, report: Report, password: str, reason: str) -> 
     require(actor.is_authenticated and actor.institution_id == report.institution_id and
             actor.has_role(Role.SIGNATORY), "只有本机构的授权签字人可以撤回报告")
     if not actor.check_password(password or ""):
-        raise PermissionDenied("电子签名失败:密码不正确")
+        raise PermissionDenied("电子签名失败：密码不正确")
     if not reason.strip():
         raise ValidationError({"reason": "撤回报告必须说明原因"})
     if report.state != Report.State.ISSUED:
@@ -286,7 +275,8 @@ def withdraw_report(actor: User, report: Report, password: str, reason: str) -> 
 
 
 def twin_json(report: Report) -> str:
-    return json.dumps({**report.twin, "state": report.state, "ledger_index": report.ledger_index,
+    return json.dumps({**report.twin, "state": report.state, "status": report.status,
+                       "ledger_index": report.ledger_index,
                        "pdf_sha256": hashlib.sha256(bytes(report.pdf)).hexdigest(),
                        "replaced_by": getattr(getattr(report, "replaced_by", None), "number", None)},
                       ensure_ascii=False, indent=2)
