@@ -324,7 +324,10 @@ def import_staff(ctx: Context, rows: list[Row]) -> ImportResult:
         institution = institutions.get(v.get("credit_code") or "")
         other = active_elsewhere.get(v.get("person_key") or "")
         if institution and other and other != institution.pk and v.get("active") is not False:
-            ctx.error(row.number, "身份证号", "此人在另一机构在职;一人同一时间只能在一个机构执业")
+            # Only the regulator may learn where else a person works; a lab learns only that the record
+            # cannot be accepted, which the regulator resolves (issue 12, finding 9).
+            ctx.error(row.number, "身份证号", "此人在另一机构在职;一人同一时间只能在一个机构执业"
+                      if is_regulator(ctx.actor) else "该人员记录无法接受,请联系监管部门核实")
     if ctx.errors:
         raise ImportRejected(ctx.errors)
 
