@@ -112,8 +112,10 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
+    # Before CSRF, which reads the form: an oversized or over-rate upload is refused unread (opentic.core.uploads).
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "opentic.core.uploads.UploadGuardMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so that it sees every authentication attempt the views make (docs/decisions/0013).

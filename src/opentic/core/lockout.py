@@ -96,8 +96,8 @@ def check_signature_password(actor: User, password: str | None) -> None:
         return
     cache.add(key, 0, timeout=int(cooloff().total_seconds()))
     failures = cache.incr(key)
-    if not transaction.get_connection().in_atomic_block:
-        _record("signature-failed", str(actor.pk), {"failures": failures, "locked": failures >= limit},
+    # Outside a transaction this commits at once; inside one (lims verify), the caller's refusal log records it.
+    _record("signature-failed", str(actor.pk), {"failures": failures, "locked": failures >= limit},
                 actor=actor, institution_id=actor.institution_id)
     if failures >= limit:
         raise SignatureLocked(f"电子签名已锁定:密码连续错误 {limit} 次,请 {minutes} 分钟后再试")

@@ -351,7 +351,7 @@ def setup(request: HttpRequest) -> HttpResponse:
     institution = get_object_or_404(Institution, pk=institution_id)
     user = request.user
     if not user.has_role(Role.INSTITUTION_ADMIN):  # type: ignore[union-attr]
-        raise PermissionDenied
+        raise PermissionDenied("只有机构管理员可以维护实验室设置")
     today = timezone.localdate()
     scope = ScopeLine.objects.valid_on(today).filter(institution_id=institution_id).values_list(
         "parameter_id", "parameter__name", "standard_id", "standard__code", "standard__year").distinct()

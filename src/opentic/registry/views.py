@@ -36,7 +36,7 @@ def visible_institution(request: HttpRequest, pk: int) -> Institution:
 @login_required
 def institution_list(request: HttpRequest) -> HttpResponse:
     if not is_regulator(request.user):
-        raise PermissionDenied
+        raise PermissionDenied("只有监管部门可以查看机构名录")
     form = InstitutionFilterForm(request.GET or None)
     queryset: QuerySet[Institution] = Institution.objects.select_related("district")
     if form.is_valid():
