@@ -32,8 +32,12 @@ class CountingStream(io.BytesIO):
 def multipart(size: int) -> tuple[bytes, str]:
     boundary = "BoUnDaRy"
     body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"pdf\"; filename=\"r.pdf\"\r\n"
-            "Content-Type: application/pdf\r\n\r\n").encode() + b"%PDF" + b"0" * size + f"\r\n--{boundary}--\r\n".encode()
-    return body, f"multipart/form-data; boundary={boundary}"
+            "Content-Type: application/pdf\r\n\r\n").encode()
+    return body + b"%PDF" + b"0" * size + f"\r\n--{boundary}--\r\n".encode(), content_type(boundary)
+
+
+def content_type(boundary: str) -> str:
+    return f"multipart/form-data; boundary={boundary}"
 
 
 def raw_post(path: str, body: bytes, content_type: str, length: int | None = None, **extra: str

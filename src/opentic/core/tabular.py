@@ -62,6 +62,12 @@ def read_table(filename: str, data: bytes) -> tuple[list[str], list[list[str]]]:
 def _read_spreadsheet(data: bytes) -> list[list[str]]:
     from python_calamine import CalamineError, CalamineWorkbook  # its Zip, Xml and Password errors subclass it
 
+    from opentic.core import sheetguard
+
+    try:
+        sheetguard.check(data)  # before calamine allocates a grid for whatever the file claims
+    except sheetguard.SheetTooLarge as exc:
+        raise TableError(str(exc)) from exc
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
