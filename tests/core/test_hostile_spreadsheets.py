@@ -74,7 +74,8 @@ def test_a_1_4_kb_file_naming_a1_and_xfd1048576_is_refused_fast() -> None:
 
 def test_a_deep_sheet_is_refused() -> None:
     with pytest.raises(TableError, match="行数超过"):
-        read_table("deep.xlsx", xlsx(f'<row r="1">{inline("A1", "x")}</row><row r="900000">{inline("B900000", "y")}</row>'))
+        read_table("deep.xlsx", xlsx(f'<row r="1">{inline("A1", "x")}</row>'
+                                     f'<row r="900000">{inline("B900000", "y")}</row>'))
 
 
 def test_a_file_holding_one_300_mb_cell_is_refused_fast() -> None:
