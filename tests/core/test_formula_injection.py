@@ -50,5 +50,6 @@ def test_typed_numbers_and_dates_stay_typed() -> None:
 
 
 def test_an_escaped_csv_reads_back_as_it_was_written() -> None:
-    header, body = read_table("x.csv", write_csv(["名称", "值"], [[EVIL, "-0.5"], ["'quoted", "@home"]]))
-    assert body == [[EVIL, "-0.5"], ["'quoted", "@home"]]
+    written = [[EVIL, "-0.5"], ["'quoted", "@home"], ["'=x", "''"]]
+    _, body = read_table("x.csv", write_csv(["名称", "值"], written))
+    assert body == written

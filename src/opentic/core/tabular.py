@@ -117,7 +117,8 @@ def csv_text(value: Any) -> str:
     if _typed(value):
         return cell_text(value)
     text = str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    # A leading quote mark is doubled, so that reading back removes exactly the one added here.
+    return "'" + text if text.startswith((*FORMULA_START, "'")) else text
 
 
 def write_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
@@ -132,4 +133,4 @@ def write_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
 
 def _unquote(cell: str) -> str:
     """Undo csv_text's quote mark, so that an exported CSV imports back unchanged."""
-    return cell[1:] if cell.startswith("'") and cell[1:2] and cell[1] in "=+-@\t\r" else cell
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith((*FORMULA_START, "'")) else cell
