@@ -16,7 +16,7 @@ from . import services
 from .batch import launch, start_batch
 from .models import Report, ReportBatch, Seal
 from .seal import data_uri as seal_uri
-from .seal import save_seal
+from .seal import MAX_BYTES, save_seal
 
 
 def _own(request: HttpRequest) -> int:
@@ -91,7 +91,7 @@ def seal_page(request: HttpRequest) -> HttpResponse:
         try:
             if upload is None:
                 raise ValidationError("请选择印章图片(PNG)")
-            save_seal(request.user, upload.read())  # type: ignore[arg-type]
+            save_seal(request.user, upload.read(MAX_BYTES + 1))  # type: ignore[arg-type]
             messages.success(request, "检验检测专用章已更新,之后签发的报告使用新印章")
             return redirect("reports:seal")
         except (ValidationError, PermissionDenied) as exc:
