@@ -15,8 +15,8 @@ from opentic.lims.models import Sample
 from . import services
 from .batch import launch, start_batch
 from .models import Report, ReportBatch, Seal
-from .seal import data_uri as seal_uri
 from .seal import MAX_BYTES, save_seal
+from .seal import data_uri as seal_uri
 
 
 def _own(request: HttpRequest) -> int:
