@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 
-
 # Commands a reader runs on their own machine, on files alone: no database, no secret, so no keys needed.
 OFFLINE_COMMANDS = {"verify"}
 

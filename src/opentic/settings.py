@@ -95,6 +95,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "axes",
     "csp",
+    # Its Swagger UI and ReDoc assets from our own static files, not a CDN the Content-Security-Policy refuses.
+    "ninja",
     "opentic.core",
     "opentic.registry",
     "opentic.portal",
