@@ -1,6 +1,6 @@
 """Settings, read from the environment (OPENTIC_*, DATABASE_URL) so one build runs everywhere.
 
-The defaults are production's (docs/decisions/0013-production-defaults.md): DEBUG off, HTTPS only, and no
+The defaults are production's (docs/decisions/0015-production-defaults.md): DEBUG off, HTTPS only, and no
 start without OPENTIC_SECRET_KEY and OPENTIC_ID_HASH_KEY. OPENTIC_DEMO=1 (set by `make demo`) runs the
 embedded demo instead: a SQLite file under ./var, plain HTTP on localhost, secrets generated into ./var, and a
 banner on every page saying it is a demo.
@@ -120,7 +120,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last, so that it sees every authentication attempt the views make (docs/decisions/0013).
+    # Last, so that it sees every authentication attempt the views make (docs/decisions/0015-production-defaults.md).
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -206,7 +206,7 @@ SILENCED_SYSTEM_CHECKS = [
     *(["django_ratelimit.W001"] if not REDIS_URL else []),
 ]
 
-# Brute force (docs/decisions/0013): after OPENTIC_LOGIN_FAILURES wrong passwords an account, and separately a
+# Brute force (docs/decisions/0015-production-defaults.md): after OPENTIC_LOGIN_FAILURES wrong passwords an account, and separately a
 # client address, is locked for OPENTIC_LOGIN_COOLOFF_MINUTES; the right password is refused meanwhile. The
 # same limit applies to the password re-entered for an electronic signature (opentic.core.lockout).
 AXES_FAILURE_LIMIT = env_int("OPENTIC_LOGIN_FAILURES", 5)
@@ -241,7 +241,7 @@ STORAGES = {
 }
 
 MEDIA_ROOT = DATA_DIR / "media"
-# Uploads (docs/decisions/0013). A signed-in upload (imports of 100,000 scope lines) may reach
+# Uploads (docs/decisions/0015-production-defaults.md). A signed-in upload (imports of 100,000 scope lines) may reach
 # OPENTIC_UPLOAD_MAX_MB; an anonymous one (a PDF to verify) OPENTIC_PUBLIC_UPLOAD_MAX_MB. Both are refused by
 # Content-Length before the body is read and again while it streams (opentic.core.uploads).
 OPENTIC_UPLOAD_MAX_BYTES = env_int("OPENTIC_UPLOAD_MAX_MB", 64) * 1024 * 1024
@@ -252,7 +252,7 @@ FILE_UPLOAD_HANDLERS = ["opentic.core.uploads.LimitedUploadHandler",
                         "django.core.files.uploadhandler.MemoryFileUploadHandler",
                         "django.core.files.uploadhandler.TemporaryFileUploadHandler"]
 
-# HTTPS (docs/decisions/0013): on outside the demo. Behind a proxy that terminates TLS, set
+# HTTPS (docs/decisions/0015-production-defaults.md): on outside the demo. Behind a proxy that terminates TLS, set
 # OPENTIC_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO so Django knows the request came over HTTPS.
 HTTPS = env_bool("OPENTIC_HTTPS", not DEMO)
 SECURE_SSL_REDIRECT = HTTPS
