@@ -214,7 +214,9 @@ AXES_COOLOFF_TIME = env_int("OPENTIC_LOGIN_COOLOFF_MINUTES", 15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "opentic.core.lockout.locked_response"
-AXES_IPWARE_META_PRECEDENCE_ORDER = [RATELIMIT_IP_META_KEY or "REMOTE_ADDR"]
+# The same client address as the rate limit's (OPENTIC_CLIENT_IP_HEADER behind a proxy), or every client
+# behind the proxy would share one lock.
+AXES_CLIENT_IP_CALLABLE = "opentic.core.lockout.client_ip"
 AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -246,7 +248,7 @@ MEDIA_ROOT = DATA_DIR / "media"
 # Content-Length before the body is read and again while it streams (opentic.core.uploads).
 OPENTIC_UPLOAD_MAX_BYTES = env_int("OPENTIC_UPLOAD_MAX_MB", 64) * 1024 * 1024
 OPENTIC_PUBLIC_UPLOAD_MAX_BYTES = env_int("OPENTIC_PUBLIC_UPLOAD_MAX_MB", 20) * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # form fields other than files
+DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024  # a form's fields other than files, or a JSON body
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # larger files spool to a temporary file
 FILE_UPLOAD_HANDLERS = ["opentic.core.uploads.LimitedUploadHandler",
                         "django.core.files.uploadhandler.MemoryFileUploadHandler",

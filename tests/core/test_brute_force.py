@@ -82,3 +82,36 @@ def test_report_withdrawal_counts_toward_the_lock(lab: object) -> None:
     with pytest.raises(lockout.SignatureLocked):
         services.withdraw_report(signer, report, PASSWORD, "打错了")
     assert AuditEvent.objects.filter(action="signature-failed", actor=signer).count() == lockout.failure_limit()
+
+
+@pytest.mark.django_db
+def test_result_verification_counts_toward_the_lock_and_is_audited(lab: object) -> None:
+    from opentic.lims import services
+    from opentic.lims.models import Analysis
+
+    world: World = lab.world  # type: ignore[attr-defined]
+    sample = lab.received()  # type: ignore[attr-defined]
+    analysis = Analysis.objects.filter(sample=sample).first()
+    assert analysis is not None
+    for _ in range(lockout.failure_limit()):
+        with pytest.raises(PermissionDenied):
+            services.verify_result(world.a_reviewer, analysis, "wrong")
+    with pytest.raises(lockout.SignatureLocked):
+        services.verify_result(world.a_reviewer, analysis, PASSWORD)
+    refused = AuditEvent.objects.filter(action="refused", actor=world.a_reviewer)
+    assert refused.count() == lockout.failure_limit() + 1
+    assert "已锁定" in refused.order_by("-pk").first().reason  # type: ignore[union-attr]
+
+
+@pytest.mark.django_db
+def test_behind_a_proxy_the_lock_follows_the_forwarded_address(world: World, settings: object) -> None:
+    settings.RATELIMIT_IP_META_KEY = "HTTP_X_REAL_IP"  # type: ignore[attr-defined]
+    client = Client()
+    for n in range(6):
+        client.post("/login/", {"username": f"nobody-{n}", "password": "x"}, HTTP_X_REAL_IP="203.0.113.9")
+    locked = client.post("/login/", {"username": world.a_analyst.username, "password": PASSWORD},
+                         HTTP_X_REAL_IP="203.0.113.9")
+    assert locked.status_code == 429
+    other = Client().post("/login/", {"username": world.a_analyst.username, "password": PASSWORD},
+                          HTTP_X_REAL_IP="198.51.100.30")
+    assert other.status_code == 302  # another client behind the same proxy is not locked out

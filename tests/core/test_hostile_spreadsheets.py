@@ -122,3 +122,30 @@ def test_every_upload_path_refuses_the_grid_bomb(lab: object) -> None:
     readings, errors = results_import.read_file(InstrumentMapping(sample_column="样品编号", columns={}),
                                                 "bomb.xlsx", bomb)
     assert readings == [] and "列数超过" in str(errors[0])
+
+
+def ods(cells: str) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("META-INF/manifest.xml", '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='
+                   '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" '
+                   'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry '
+                   'manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>')
+        z.writestr("content.xml", '<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office='
+                   '"urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:'
+                   'xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body>'
+                   '<office:spreadsheet><table:table table:name="S"><table:table-row>' + cells +
+                   '</table:table-row></table:table></office:spreadsheet></office:body></office:document-content>')
+    return out.getvalue()
+
+
+def test_an_ods_cell_repeated_across_the_sheet_is_refused() -> None:
+    bomb = ('<table:table-cell table:number-columns-repeated="16384" office:value-type="string">'
+            "<text:p>x</text:p></table:table-cell>")
+    with pytest.raises(TableError, match="重复单元格"):
+        read_table("bomb.ods", ods(bomb))
+    # LibreOffice's own way of writing the unused part of a row stays readable.
+    header, _ = read_table("ok.ods", ods('<table:table-cell office:value-type="string"><text:p>名称</text:p>'
+                                         '</table:table-cell><table:table-cell table:number-columns-repeated="1023"/>'))
+    assert header[0] == "名称"
