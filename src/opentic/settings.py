@@ -120,7 +120,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last, so that it sees every authentication attempt the views make (docs/decisions/0015-production-defaults.md).
+    # Last, so that it sees every authentication attempt the views make (decision 0015).
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -206,7 +206,7 @@ SILENCED_SYSTEM_CHECKS = [
     *(["django_ratelimit.W001"] if not REDIS_URL else []),
 ]
 
-# Brute force (docs/decisions/0015-production-defaults.md): after OPENTIC_LOGIN_FAILURES wrong passwords an account, and separately a
+# Brute force (decision 0015): after OPENTIC_LOGIN_FAILURES wrong passwords an account, and separately a
 # client address, is locked for OPENTIC_LOGIN_COOLOFF_MINUTES; the right password is refused meanwhile. The
 # same limit applies to the password re-entered for an electronic signature (opentic.core.lockout).
 AXES_FAILURE_LIMIT = env_int("OPENTIC_LOGIN_FAILURES", 5)
@@ -243,7 +243,7 @@ STORAGES = {
 }
 
 MEDIA_ROOT = DATA_DIR / "media"
-# Uploads (docs/decisions/0015-production-defaults.md). A signed-in upload (imports of 100,000 scope lines) may reach
+# Uploads (decision 0015). A signed-in upload (imports of 100,000 scope lines) may reach
 # OPENTIC_UPLOAD_MAX_MB; an anonymous one (a PDF to verify) OPENTIC_PUBLIC_UPLOAD_MAX_MB. Both are refused by
 # Content-Length before the body is read and again while it streams (opentic.core.uploads).
 OPENTIC_UPLOAD_MAX_BYTES = env_int("OPENTIC_UPLOAD_MAX_MB", 64) * 1024 * 1024
@@ -254,7 +254,7 @@ FILE_UPLOAD_HANDLERS = ["opentic.core.uploads.LimitedUploadHandler",
                         "django.core.files.uploadhandler.MemoryFileUploadHandler",
                         "django.core.files.uploadhandler.TemporaryFileUploadHandler"]
 
-# HTTPS (docs/decisions/0015-production-defaults.md): on outside the demo. Behind a proxy that terminates TLS, set
+# HTTPS (decision 0015): on outside the demo. Behind a proxy that terminates TLS, set
 # OPENTIC_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO so Django knows the request came over HTTPS.
 HTTPS = env_bool("OPENTIC_HTTPS", not DEMO)
 SECURE_SSL_REDIRECT = HTTPS
