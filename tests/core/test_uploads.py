@@ -62,6 +62,12 @@ def test_an_anonymous_upload_over_the_limit_is_refused_unread(world: World, sett
     status, stream = raw_post(path, body, content_type)
     assert status == 413
     assert stream.consumed == 0  # not one byte of the body was read
+    response = Client().post(path, {"pdf": io.BytesIO(b"%PDF" + b"0" * 2 * 1024 * 1024)})
+    assert response.status_code == 413
+    if path.startswith("/api/"):
+        assert response.json()["detail"] == "上传内容超过 1 MB"
+    else:
+        assert "上传的内容过大" in response.content.decode()
 
 
 @pytest.mark.django_db

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django_ratelimit.core import is_ratelimited
 
@@ -54,9 +54,22 @@ def limit_for(request: HttpRequest) -> int:
     return int(cached)
 
 
+def _api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
 def too_large(request: HttpRequest, limit: int) -> HttpResponse:
     megabytes = limit // (1024 * 1024)
+    if _api(request):  # the API answers in its own shape: {"detail": …}
+        return JsonResponse({"detail": f"上传内容超过 {megabytes} MB"}, status=413)
     return render(request, "core/too_large.html", {"megabytes": megabytes}, status=413)
+
+
+def too_many(request: HttpRequest) -> HttpResponse:
+    response: HttpResponse = (JsonResponse({"detail": "请求过于频繁,请稍后再试"}, status=429) if _api(request)
+                              else render(request, "portal/limited.html", status=429))
+    response["Retry-After"] = "60"
+    return response
 
 
 class UploadGuardMiddleware:
@@ -72,9 +85,7 @@ class UploadGuardMiddleware:
             multipart = request.META.get("CONTENT_TYPE", "").startswith("multipart/")
             if multipart and not _trusted(request) and is_ratelimited(
                     request, group="public-upload", key="ip", rate=settings.OPENTIC_PUBLIC_RATE, increment=True):
-                response = render(request, "portal/limited.html", status=429)
-                response["Retry-After"] = "60"
-                return response
+                return too_many(request)
             limit = limit_for(request)
             if length > limit:
                 return too_large(request, limit)
