@@ -49,3 +49,10 @@ def test_the_500_page_is_the_sites_own() -> None:
     assert response.status_code == 500
     page = response.content.decode()
     assert "服务器出了问题" in page and "OpenTIC" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("persona", "shown"), [("a_analyst", False), ("a_admin", True)])
+def test_the_sample_list_offers_lab_setup_only_to_who_may_open_it(world: World, persona: str, shown: bool) -> None:
+    page = world.client(persona).get("/lims/").content.decode()
+    assert ('href="/lims/setup/"' in page) is shown

@@ -71,7 +71,11 @@ def sample_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(samples.order_by("-id"), 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "lims/list.html", {"form": form, "page": page, "query": query.urlencode()})
+    return render(request, "lims/list.html", {
+        "form": form, "page": page, "query": query.urlencode(),
+        # Only the administrator maintains the lab's setup: nobody else is shown a button to a refusal.
+        "can_setup": isinstance(request.user, User) and request.user.has_role(Role.INSTITUTION_ADMIN),
+    })
 
 
 @login_required
