@@ -149,3 +149,12 @@ def test_an_ods_cell_repeated_across_the_sheet_is_refused() -> None:
     header, _ = read_table("ok.ods", ods('<table:table-cell office:value-type="string"><text:p>名称</text:p>'
                                          '</table:table-cell><table:table-cell table:number-columns-repeated="1023"/>'))
     assert header[0] == "名称"
+
+
+def test_the_grid_is_bounded_again_before_cells_become_python_objects(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second bound, for what the XML scan does not see (legacy .xls): lowered here to show it acts."""
+    from opentic.core import sheetguard
+
+    monkeypatch.setattr(sheetguard, "MAX_COLUMNS", 3)
+    with pytest.raises(TableError, match="5 列"):
+        read_table("wide.xlsx", write_xlsx(["a", "b", "c", "d", "e"], [[1, 2, 3, 4, 5]]))

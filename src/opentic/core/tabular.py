@@ -71,8 +71,16 @@ def _read_spreadsheet(data: bytes) -> list[list[str]]:
         raise TableError(str(exc)) from exc
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
+        sheet = workbook.get_sheet_by_index(0)
+        # Again on the grid itself, before a Python object is made per cell: a legacy .xls is not checked
+        # above, and its grid (at most 65,536 × 256) is bounded here.
+        if sheet.width > sheetguard.MAX_COLUMNS or sheet.height >= sheetguard.MAX_ROW:
+            raise TableError(f"电子表格有 {sheet.height} 行 {sheet.width} 列,超过 {sheetguard.MAX_ROW - 1} 行或 "
+                             f"{sheetguard.MAX_COLUMNS} 列,请删除多余的行列或拆分后再导入")
+        rows = sheet.to_python(skip_empty_area=False)
     except (CalamineError, ValueError, OSError, IndexError) as exc:
+        if isinstance(exc, TableError):
+            raise
         raise TableError("不是有效的电子表格文件(.xlsx/.xls/.ods)") from exc
     return [[cell_text(v) for v in row] for row in rows]
 
