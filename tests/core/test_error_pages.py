@@ -56,3 +56,13 @@ def test_the_500_page_is_the_sites_own() -> None:
 def test_the_sample_list_offers_lab_setup_only_to_who_may_open_it(world: World, persona: str, shown: bool) -> None:
     page = world.client(persona).get("/lims/").content.decode()
     assert ('href="/lims/setup/"' in page) is shown
+
+
+@pytest.mark.django_db
+def test_a_csrf_failure_is_the_sites_own_page(world: World) -> None:
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/login/", {"username": "x", "password": "y"})
+    assert response.status_code == 403
+    assert "无法接受此表单" in response.content.decode()
