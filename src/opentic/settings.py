@@ -51,8 +51,8 @@ def generated_secret(path: Path) -> str:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
     draft = path.with_name(f".{path.name}.{os.getpid()}")
-    draft.write_text(secrets.token_urlsafe(50))
-    draft.chmod(0o600)
+    with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:  # never readable
+        out.write(secrets.token_urlsafe(50))
     try:
         os.link(draft, path)  # atomic: two workers starting together agree on one secret
     except FileExistsError:
