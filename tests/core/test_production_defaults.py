@@ -117,3 +117,17 @@ def test_no_inline_script_or_style_in_templates() -> None:
                 r"\son[a-z]+=\"|\sstyle=\"|<style", text):
             offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+def test_static_files_are_served_with_debug_off(tmp_path: Path) -> None:
+    """After collectstatic, WhiteNoise serves CSS and htmx itself (DEBUG off served none of them)."""
+    env = {**PROD_KEYS, "OPENTIC_ALLOWED_HOSTS": "testserver"}
+    code = ("import django; django.setup(); from django.core.management import call_command; "
+            "call_command('collectstatic', interactive=False, verbosity=0); "
+            "from django.conf import settings; from django.test import Client; c = Client(); "
+            "css = c.get('/static/opentic/opentic.css', secure=True); "
+            "js = c.get('/static/vendor/htmx/htmx-2.0.11.min.js', secure=True); "
+            "print(settings.DEBUG, css.status_code, css['Content-Type'].split(';')[0], js.status_code)")
+    done = run(code, env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "200", "text/css", "200"]
