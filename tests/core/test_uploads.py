@@ -50,7 +50,16 @@ def raw_post(path: str, body: bytes, content_type: str, length: int | None = Non
         CONTENT_LENGTH=str(len(body) if length is None else length), **extra)
     environ["wsgi.input"] = stream
     statuses: list[str] = []
-    WSGIHandler()(environ, lambda status, headers, exc_info=None: statuses.append(status))
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    for signal in (request_started, request_finished):  # as Django's test client does: keep the test's connection
+        signal.disconnect(close_old_connections)
+    try:
+        WSGIHandler()(environ, lambda status, headers, exc_info=None: statuses.append(status))
+    finally:
+        for signal in (request_started, request_finished):
+            signal.connect(close_old_connections)
     return int(statuses[0].split()[0]), stream
 
 
