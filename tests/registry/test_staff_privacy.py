@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from opentic.core.models import AuditEvent
 from opentic.core.tabular import write_csv
 from opentic.registry.codes import CodeError, resident_id_key
 from opentic.registry.importing import ImportRejected
@@ -60,6 +61,11 @@ def test_a_lab_is_not_told_that_a_person_works_elsewhere(world: World) -> None:
     assert "无法接受" in messages and "监管部门" in messages
     assert "另一机构" not in messages and "在职" not in messages
     assert not Staff.objects.filter(institution=world.lab_a, employee_no="E0300").exists()
+    # … and the regulator, who resolves it, finds the conflict in the platform's trail (no ID number in it).
+    conflict = AuditEvent.objects.get(action="staff-conflict")
+    assert conflict.changes["importing_institution"] == world.lab_a.pk
+    assert conflict.changes["active_at"] == world.lab_b.pk
+    assert number not in str(conflict.changes)
     with pytest.raises(ImportRejected) as by_regulator:  # the regulator, who resolves it, is told why
         run_import(world.regulator, "staff", "st.csv",
                    write_csv(headers, [[CODE_A, "E0300", "赵敏", number, "", "", "是", "", "", ""]]))
