@@ -31,10 +31,16 @@ install: system-deps $(STAMP) messages
 messages: $(STAMP)
 	cd src/opentic && ../../$(BIN)/django-admin compilemessages -v0
 
+# The demo serves as production would (DEBUG off, gunicorn, static files by WhiteNoise), over plain HTTP on
+# localhost, with its own secrets generated into var/ and a banner saying it is a demo. One process with
+# threads, so the rate limits and locks it counts in memory are the same for every request.
+demo: export OPENTIC_DEMO := 1
 demo: install
 	$(BIN)/opentic migrate -v0
 	$(BIN)/opentic demo-data --if-empty
-	$(BIN)/opentic runserver 127.0.0.1:8000
+	$(BIN)/opentic collectstatic --noinput -v0
+	@echo "OpenTIC demo on http://127.0.0.1:8000/"
+	$(BIN)/gunicorn opentic.wsgi --bind 127.0.0.1:8000 --workers 1 --threads 8 --timeout 60 --access-logfile -
 
 test: install lint test-sqlite test-postgres
 

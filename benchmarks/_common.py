@@ -23,6 +23,8 @@ def use_database(name: str, postgres: bool) -> str:
     """Point Django at a benchmark database (never the demo's), creating it when needed."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opentic.settings")
     os.environ["OPENTIC_LOG_LEVEL"] = "ERROR"
+    # Benchmarks run on the demo's footing: plain HTTP, secrets generated into var/ (decision 0015).
+    os.environ.setdefault("OPENTIC_DEMO", "1")
     if postgres:
         import psycopg
 

@@ -1,6 +1,9 @@
 """Settings, read from the environment (OPENTIC_*, DATABASE_URL) so one build runs everywhere.
 
-The default is the embedded demo: a SQLite file under ./var, debug on, served on localhost.
+The defaults are production's (docs/decisions/0015-production-defaults.md): DEBUG off, HTTPS only, and no
+start without OPENTIC_SECRET_KEY and OPENTIC_ID_HASH_KEY. OPENTIC_DEMO=1 (set by `make demo`) runs the
+embedded demo instead: a SQLite file under ./var, plain HTTP on localhost, secrets generated into ./var, and a
+banner on every page saying it is a demo.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("OPENTIC_DATA_DIR", Path.cwd() / "var"))
@@ -22,8 +27,61 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-DEBUG = env_bool("OPENTIC_DEBUG", True)
-SECRET_KEY = os.environ.get("OPENTIC_SECRET_KEY", "opentic-insecure-demo-key-change-me-in-production")
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    try:
+        return int(value) if value else default
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from exc
+
+
+# The key the code once shipped as its default: public, so never accepted as a secret.
+PUBLIC_DEMO_KEY = "opentic-insecure-demo-key-change-me-in-production"
+DEMO = env_bool("OPENTIC_DEMO", False)
+DEBUG = env_bool("OPENTIC_DEBUG", False)
+
+
+def generated_secret(path: Path) -> str:
+    """The demo's own secret, made once per installation and kept in DATA_DIR (never a key from the code)."""
+    import secrets
+
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:  # never readable
+        out.write(secrets.token_urlsafe(50))
+    try:
+        os.link(draft, path)  # atomic: two workers starting together agree on one secret
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return path.read_text().strip()
+
+
+def secret(name: str, filename: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if value == PUBLIC_DEMO_KEY:
+        raise ImproperlyConfigured(f"{name} is the public demo key from the source code: generate a secret of your own")
+    if value:
+        return value
+    if DEMO:
+        return generated_secret(DATA_DIR / filename)
+    raise ImproperlyConfigured(
+        f"{name} is not set. Set it to a long random secret (python -c 'import secrets; "
+        f"print(secrets.token_urlsafe(50))'), or run the demo with OPENTIC_DEMO=1 (make demo)."
+    )
+
+
+SECRET_KEY = secret("OPENTIC_SECRET_KEY", "secret.key")
+# Keys the hashes of resident ID numbers (registry.services.person_key). Separate from SECRET_KEY, because
+# rotating SECRET_KEY (sessions, signed cookies) must not change the stored hash of every staff member.
+OPENTIC_ID_HASH_KEY = secret("OPENTIC_ID_HASH_KEY", "id-hash.key")
+if not DEMO and OPENTIC_ID_HASH_KEY == SECRET_KEY:
+    raise ImproperlyConfigured("OPENTIC_ID_HASH_KEY must differ from OPENTIC_SECRET_KEY")
 ALLOWED_HOSTS = os.environ.get("OPENTIC_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("OPENTIC_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
@@ -35,6 +93,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
+    "csp",
+    # Its Swagger UI and ReDoc assets from our own static files, not a CDN the Content-Security-Policy refuses.
+    "ninja",
     "opentic.core",
     "opentic.registry",
     "opentic.portal",
@@ -47,13 +109,26 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files served by the application itself when DEBUG is off: compressed, cached, no extra server.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
+    # Before CSRF, which reads the form: an oversized or over-rate upload is refused unread (opentic.core.uploads).
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "opentic.core.uploads.UploadGuardMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that it sees every authentication attempt the views make (decision 0015).
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # Refuses a locked account or client before the password is even checked (/login/ and /admin/login/).
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "opentic.urls"
@@ -74,6 +149,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "opentic.core.context.platform",
             ],
         },
     },
@@ -126,9 +202,23 @@ RATELIMIT_IP_META_KEY = os.environ.get("OPENTIC_CLIENT_IP_HEADER") or None
 SILENCED_SYSTEM_CHECKS = [
     # The scope indexes INCLUDE columns on PostgreSQL for index-only scans; SQLite builds them without.
     "models.W040",
-    # Local-memory rate-limit counters are per process: right for the one-process demo, Redis otherwise.
+    # Local-memory counters are per process: right for the one-process demo (gunicorn with threads); the
+    # deploy check opentic.W001 asks for Redis everywhere else.
     *(["django_ratelimit.W001"] if not REDIS_URL else []),
 ]
+
+# Brute force (decision 0015): after OPENTIC_LOGIN_FAILURES wrong passwords an account, and separately a
+# client address, is locked for OPENTIC_LOGIN_COOLOFF_MINUTES; the right password is refused meanwhile. The
+# same limit applies to the password re-entered for an electronic signature (opentic.core.lockout).
+AXES_FAILURE_LIMIT = env_int("OPENTIC_LOGIN_FAILURES", 5)
+AXES_COOLOFF_TIME = env_int("OPENTIC_LOGIN_COOLOFF_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "opentic.core.lockout.locked_response"
+# The same client address as the rate limit's (OPENTIC_CLIENT_IP_HEADER behind a proxy), or every client
+# behind the proxy would share one lock.
+AXES_CLIENT_IP_CALLABLE = "opentic.core.lockout.client_ip"
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -146,15 +236,56 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise serves it; empty until collectstatic fills it
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Gzip and Brotli copies made by collectstatic; names stay unhashed, so pages render before a collect.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 
 MEDIA_ROOT = DATA_DIR / "media"
-# Imports of 100,000 scope lines arrive as one upload.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024 * 1024
+# Uploads (decision 0015). A signed-in upload (imports of 100,000 scope lines) may reach
+# OPENTIC_UPLOAD_MAX_MB; an anonymous one (a PDF to verify) OPENTIC_PUBLIC_UPLOAD_MAX_MB. Both are refused by
+# Content-Length before the body is read and again while it streams (opentic.core.uploads).
+OPENTIC_UPLOAD_MAX_BYTES = env_int("OPENTIC_UPLOAD_MAX_MB", 64) * 1024 * 1024
+OPENTIC_PUBLIC_UPLOAD_MAX_BYTES = env_int("OPENTIC_PUBLIC_UPLOAD_MAX_MB", 20) * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024  # a form's fields other than files, or a JSON body
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # larger files spool to a temporary file
+FILE_UPLOAD_HANDLERS = ["opentic.core.uploads.LimitedUploadHandler",
+                        "django.core.files.uploadhandler.MemoryFileUploadHandler",
+                        "django.core.files.uploadhandler.TemporaryFileUploadHandler"]
 
+# HTTPS (decision 0015): on outside the demo. Behind a proxy that terminates TLS, set
+# OPENTIC_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO so Django knows the request came over HTTPS.
+HTTPS = env_bool("OPENTIC_HTTPS", not DEMO)
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env_int("OPENTIC_HSTS_SECONDS", 31_536_000) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS and env_bool("OPENTIC_HSTS_PRELOAD", True)
+if os.environ.get("OPENTIC_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = (os.environ["OPENTIC_PROXY_SSL_HEADER"], "https")
+# A working day, not Django's 14 days; closing the browser ends it too.
+SESSION_COOKIE_AGE = env_int("OPENTIC_SESSION_HOURS", 8) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True  # the pages put the token in the form and in htmx's header, never read the cookie
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Scripts and styles only from our own static files (htmx and Swagger UI are vendored); the seal and QR
+# codes are data: images. No inline script, no inline style, no plug-ins, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 LOGGING = {
     "version": 1,

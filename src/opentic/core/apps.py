@@ -6,3 +6,6 @@ class CoreConfig(AppConfig):
     name = "opentic.core"
     label = "core"
     verbose_name = _("Accounts and audit")
+
+    def ready(self) -> None:
+        from opentic.core import checks, lockout  # noqa: F401  (registers the checks and the signal receiver)

@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Any
 
 
@@ -49,7 +50,7 @@ def read_table(filename: str, data: bytes) -> tuple[list[str], list[list[str]]]:
     if name.endswith((".xlsx", ".xls", ".ods")):
         rows = _read_spreadsheet(data)
     elif name.endswith(".csv"):
-        rows = [[c.strip() for c in row] for row in csv.reader(io.StringIO(_decode(data)))]
+        rows = [[_unquote(c.strip()) for c in row] for row in csv.reader(io.StringIO(_decode(data)))]
     else:
         raise TableError("只接受 .xlsx、.xls、.ods 或 .csv 文件")
     rows = [r for r in rows if any(c for c in r)]
@@ -62,32 +63,82 @@ def read_table(filename: str, data: bytes) -> tuple[list[str], list[list[str]]]:
 def _read_spreadsheet(data: bytes) -> list[list[str]]:
     from python_calamine import CalamineError, CalamineWorkbook  # its Zip, Xml and Password errors subclass it
 
+    from opentic.core import sheetguard
+
+    try:
+        sheetguard.check(data)  # before calamine allocates a grid for whatever the file claims
+    except sheetguard.SheetTooLarge as exc:
+        raise TableError(str(exc)) from exc
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
+        sheet = workbook.get_sheet_by_index(0)
+        # Again on the grid itself, before a Python object is made per cell: a legacy .xls is not checked
+        # above, and its grid (at most 65,536 × 256) is bounded here.
+        if sheet.width > sheetguard.MAX_COLUMNS or sheet.height >= sheetguard.MAX_ROW:
+            raise TableError(f"电子表格有 {sheet.height} 行 {sheet.width} 列,超过 {sheetguard.MAX_ROW - 1} 行或 "
+                             f"{sheetguard.MAX_COLUMNS} 列,请删除多余的行列或拆分后再导入")
+        rows = sheet.to_python(skip_empty_area=False)
     except (CalamineError, ValueError, OSError, IndexError) as exc:
+        if isinstance(exc, TableError):
+            raise
         raise TableError("不是有效的电子表格文件(.xlsx/.xls/.ods)") from exc
     return [[cell_text(v) for v in row] for row in rows]
 
 
+# A cell beginning with one of these is a formula to Excel, LibreOffice and WPS (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+NUMBER_TYPES = (int, float, Decimal)
+
+
+def _typed(value: Any) -> bool:
+    """Numbers and dates keep their type in an export; everything else is text (bool is an int: text too)."""
+    return (isinstance(value, NUMBER_TYPES) and not isinstance(value, bool)) or isinstance(value, dt.date)
+
+
 def write_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], title: str = "Sheet1") -> bytes:
+    """Every cell is a string cell unless it holds a typed number or date: never a formula (issue 12, finding 3)."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title[:31])
-    sheet.append(list(headers))
+
+    def cell(value: Any) -> Any:
+        if value is None or _typed(value):
+            return value
+        text = WriteOnlyCell(sheet, value=str(value))
+        text.data_type = "s"  # openpyxl would make "=…" a formula
+        return text
+
+    sheet.append([cell(h) for h in headers])
     for row in rows:
-        sheet.append(list(row))
+        sheet.append([cell(v) for v in row])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
 
 
+def csv_text(value: Any) -> str:
+    """A CSV cell: numbers and dates as they are, text starting like a formula behind a quote mark."""
+    if value is None:
+        return ""
+    if _typed(value):
+        return cell_text(value)
+    text = str(value)
+    # A leading quote mark is doubled, so that reading back removes exactly the one added here.
+    return "'" + text if text.startswith((*FORMULA_START, "'")) else text
+
+
 def write_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(headers)
+    writer.writerow([csv_text(h) for h in headers])
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow([csv_text(v) for v in row])
     # A BOM so that Excel opens the Chinese text as UTF-8.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _unquote(cell: str) -> str:
+    """Undo csv_text's quote mark, so that an exported CSV imports back unchanged."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith((*FORMULA_START, "'")) else cell

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from opentic.core import audit
+from opentic.core import audit, lockout
 from opentic.core.models import Role, User
 from opentic.core.permissions import require
 from opentic.numerics.conformity import ConformityError, DecisionRule, Limits, judge
@@ -554,8 +554,7 @@ def verify_result(actor: User, analysis: Analysis, password: str, expected_versi
     analysis = Analysis.objects.select_for_update().select_related("sample", "service").get(pk=analysis.pk)
     require_member(actor, analysis.sample.institution_id, Role.REVIEWER)
     _check_version(analysis, expected_version)
-    if not actor.check_password(password or ""):
-        raise PermissionDenied("电子签名失败:密码不正确")
+    lockout.check_signature_password(actor, password)  # refusals_logged records a failure after the rollback
     if analysis.state != Analysis.State.ENTERED:
         raise ValidationError("只能审核已录入、尚未审核的结果")
     if analysis.entered_by_id == actor.pk:

@@ -76,7 +76,11 @@ def sample_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(samples.order_by("-id"), 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "lims/list.html", {"form": form, "page": page, "query": query.urlencode()})
+    return render(request, "lims/list.html", {
+        "form": form, "page": page, "query": query.urlencode(),
+        # Only the administrator maintains the lab's setup: nobody else is shown a button to a refusal.
+        "can_setup": isinstance(request.user, User) and request.user.has_role(Role.INSTITUTION_ADMIN),
+    })
 
 
 @login_required
@@ -293,7 +297,7 @@ def setup(request: HttpRequest) -> HttpResponse:
     institution = get_object_or_404(Institution, pk=institution_id)
     user = request.user
     if not user.has_role(Role.INSTITUTION_ADMIN):  # type: ignore[union-attr]
-        raise PermissionDenied
+        raise PermissionDenied("只有机构管理员可以维护实验室设置")
     today = timezone.localdate()
     scope = ScopeLine.objects.valid_on(today).filter(institution_id=institution_id).values_list(
         "parameter_id", "parameter__name", "standard_id", "standard__code", "standard__year").distinct()

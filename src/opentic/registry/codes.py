@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -180,15 +181,47 @@ def parse_standard_code(value: str) -> StandardCode:
     return StandardCode(f"{prefix} {match['number']}", year)
 
 
+def _address_code_known(number: str, birth_year: int) -> bool:
+    """Whether the first six digits are a county code (GB/T 2260) that still existed in the birth year.
+
+    GB 11643-1999 6.2: the address code is that of the county of permanent residence when the number is
+    assigned, not at birth. Chongqing's counties took codes 500xxx in 1997, and people born earlier who
+    received or re-registered their numbers since carry them (江津区 500116 exists only from 2006), so a code
+    created after the birth year is normal. A code retired before the person was born cannot be theirs.
+    """
+    from stdnum import numdb
+
+    info = {k: v for _, props in numdb.get("cn/loc").info(number[:6]) for k, v in props.items()}
+    if "county" not in info:
+        return False
+    for county in info["county"].split(","):
+        if not county.startswith("["):
+            return True
+        end = county[1:].split("]")[0].split("-")[1]
+        if not end or birth_year <= int(end):
+            return True
+    return False
+
+
 def resident_id_key(value: str) -> str:
-    """Validate a resident identity number (GB 11643, check digit ISO 7064 MOD 11-2)."""
+    """Validate a resident identity number (GB 11643-1999): format, check digit ISO 7064 MOD 11-2, birth date
+    and address code (python-stdnum's own check compares the code with the birth year, which GB 11643 does not)."""
     number = re.sub(r"\s+", "", value or "").upper()
+    if len(number) != 18:
+        raise CodeError("身份证号码应为18位且出生日期有效")
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", number):
+        raise CodeError("身份证号码应为17位数字加1位数字或X")
+    if ric.calc_check_digit(number) != number[-1]:
+        raise CodeError("身份证号码校验位错误")
     try:
-        return str(ric.validate(number))
-    except InvalidChecksum as exc:
-        raise CodeError("身份证号码校验位错误") from exc
-    except (InvalidLength, InvalidFormat, InvalidComponent) as exc:
+        birth = ric.get_birth_date(number)
+    except (InvalidComponent, ValueError) as exc:
         raise CodeError("身份证号码应为18位且出生日期有效") from exc
+    if birth.year < 1850 or birth > dt.date.today():
+        raise CodeError("身份证号码中的出生日期无效")
+    if not _address_code_known(number, birth.year):
+        raise CodeError("身份证号码的地址码不是有效的行政区划代码")
+    return number
 
 
 def mask_resident_id(number: str) -> str:

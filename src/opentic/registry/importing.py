@@ -203,6 +203,8 @@ class Context:
     kind: str
     digest: str
     errors: list[RowError] = field(default_factory=list)
+    # What the regulator must resolve and the importer may not be told (a person active at another lab).
+    for_regulator: list[dict[str, Any]] = field(default_factory=list)
 
     def error(self, row: int, column: str, message: str) -> None:
         self.errors.append(RowError(row, column, message))

@@ -35,7 +35,7 @@ STATUS_TRANSITIONS: dict[str, set[str]] = {
 
 def person_key(resident_id: str) -> str:
     """A keyed hash of a resident ID: equal for the same person, useless to anyone without the key."""
-    return hmac.new(settings.SECRET_KEY.encode(), resident_id.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(settings.OPENTIC_ID_HASH_KEY.encode(), resident_id.encode(), hashlib.sha256).hexdigest()
 
 
 @transaction.atomic

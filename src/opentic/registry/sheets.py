@@ -339,7 +339,14 @@ def import_staff(ctx: Context, rows: list[Row]) -> ImportResult:
         institution = institutions.get(v.get("credit_code") or "")
         other = active_elsewhere.get(v.get("person_key") or "")
         if institution and other and other != institution.pk and v.get("active") is not False:
-            ctx.error(row.number, "身份证号", "此人在另一机构在职;一人同一时间只能在一个机构执业")
+            # Only the regulator may learn where else a person works; a lab learns only that the record
+            # cannot be accepted, which the regulator resolves (issue 12, finding 9).
+            if is_regulator(ctx.actor):
+                ctx.error(row.number, "身份证号", "此人在另一机构在职;一人同一时间只能在一个机构执业")
+            else:
+                ctx.error(row.number, "身份证号", "该人员记录无法接受,请联系监管部门核实")
+                ctx.for_regulator.append({"row": row.number, "importing_institution": institution.pk,
+                                          "active_at": other, "person_key": v["person_key"]})
     if ctx.errors:
         raise ImportRejected(ctx.errors)
 
@@ -490,14 +497,30 @@ def run_import(actor: User, kind: str, filename: str, data: bytes) -> ImportResu
         raise ImportRejected(ctx.errors)
     if not rows:
         raise ImportRejected([RowError(2, "文件", "没有数据行")])
-    with transaction.atomic():
-        result = sheet.run(ctx, rows)
-        institution = actor.institution if not is_regulator(actor) else None
-        ImportBatch.objects.create(
-            kind=kind, filename=filename[:255], sha256=ctx.digest, rows=result.rows, created=result.created,
-            updated=result.updated, unchanged=result.unchanged, actor=actor, institution=institution,
-        )
+    try:
+        with transaction.atomic():
+            result = sheet.run(ctx, rows)
+            institution = actor.institution if not is_regulator(actor) else None
+            ImportBatch.objects.create(
+                kind=kind, filename=filename[:255], sha256=ctx.digest, rows=result.rows, created=result.created,
+                updated=result.updated, unchanged=result.unchanged, actor=actor, institution=institution,
+            )
+    except ImportRejected:
+        _refer_to_regulator(ctx)
+        raise
     return result
+
+
+def _refer_to_regulator(ctx: Context) -> None:
+    """Conflicts the importer was not told about, in the platform's chain where the regulator reads them.
+
+    Written after the import's rollback, in a transaction of its own; the person appears by keyed hash only."""
+    if not ctx.for_regulator:
+        return
+    with transaction.atomic():
+        for conflict in ctx.for_regulator:
+            audit.record(actor=ctx.actor, action="staff-conflict", entity="registry.Staff",
+                         entity_id=str(conflict["person_key"])[:16], changes={**conflict, "file_sha256": ctx.digest})
 
 
 def export(kind: str, queryset: QuerySet[Institution], fmt: str) -> tuple[bytes, str]:

@@ -36,7 +36,7 @@ def visible_institution(request: HttpRequest, pk: int) -> Institution:
 @login_required
 def institution_list(request: HttpRequest) -> HttpResponse:
     if not is_regulator(request.user):
-        raise PermissionDenied
+        raise PermissionDenied("只有监管部门可以查看机构名录")
     form = InstitutionFilterForm(request.GET or None)
     queryset: QuerySet[Institution] = Institution.objects.select_related("district")
     if form.is_valid():
@@ -132,7 +132,7 @@ def export_view(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
 def import_view(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not (is_regulator(user) or can_manage_staff_and_instruments(user, user.institution_id)):  # type: ignore[union-attr]
-        raise PermissionDenied
+        raise PermissionDenied("只有监管部门和机构管理员可以导入数据")
     form = ImportForm(request.POST or None, request.FILES or None)
     errors: list[object] | None = None
     result = None

@@ -22,7 +22,7 @@ from django.template import Context, Engine, TemplateSyntaxError
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from opentic.core import audit
+from opentic.core import audit, lockout
 from opentic.core.models import Role, User
 from opentic.core.permissions import require
 from opentic.ledger import esign
@@ -106,8 +106,7 @@ def _render(data: dict[str, Any], custom: str | None = None, preview: bool = Fal
 def _require_signatory(actor: User, institution_id: int, password: str) -> None:
     require(actor.is_authenticated and actor.institution_id == institution_id and actor.has_role(Role.SIGNATORY),
             "只有本机构的授权签字人可以批准报告")
-    if not actor.check_password(password or ""):
-        raise PermissionDenied("电子签名失败：密码不正确")
+    lockout.check_signature_password(actor, password)
 
 
 def issue_report(actor: User, sample: Sample, password: str, replaces: Report | None = None,
@@ -253,13 +252,17 @@ def save_template(actor: User, html: str, sample_twin: dict[str, Any]) -> Report
     return template
 
 
-@transaction.atomic
 def withdraw_report(actor: User, report: Report, password: str, reason: str) -> Report:
-    report = Report.objects.select_for_update().get(pk=report.pk)
     require(actor.is_authenticated and actor.institution_id == report.institution_id and
             actor.has_role(Role.SIGNATORY), "只有本机构的授权签字人可以撤回报告")
-    if not actor.check_password(password or ""):
-        raise PermissionDenied("电子签名失败：密码不正确")
+    # Before the transaction: a wrong password's audit event must outlive the refusal's rollback.
+    lockout.check_signature_password(actor, password)
+    return _withdraw(actor, report, reason)
+
+
+@transaction.atomic
+def _withdraw(actor: User, report: Report, reason: str) -> Report:
+    report = Report.objects.select_for_update().get(pk=report.pk)
     if not reason.strip():
         raise ValidationError({"reason": "撤回报告必须说明原因"})
     if report.state != Report.State.ISSUED:

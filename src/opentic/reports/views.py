@@ -21,7 +21,7 @@ from .forms import ApproveForm, ImageForm, PasswordForm, WithdrawForm
 from .models import Report, ReportBatch, Seal, Signature
 from .preview import current_report, page_images, preview_pdf
 from .seal import data_uri as seal_uri
-from .seal import save_seal
+from .seal import MAX_BYTES, save_seal
 from .signatures import images, save_signature
 
 
@@ -168,7 +168,7 @@ def seal_page(request: HttpRequest) -> HttpResponse:
         try:
             if not form.is_valid():
                 raise ValidationError("请选择印章图片（PNG）")
-            save_seal(_user(request), form.cleaned_data["seal"].read())
+            save_seal(_user(request), form.cleaned_data["seal"].read(MAX_BYTES + 1))
             messages.success(request, "检验检测专用章已更新，之后签发的报告使用新印章")
             return redirect("reports:seal")
         except (ValidationError, PermissionDenied) as exc:
