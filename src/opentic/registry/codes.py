@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from stdnum.cn import ric
-from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
+from stdnum.exceptions import InvalidComponent
 
 
 class CodeError(ValueError):

@@ -20,8 +20,8 @@ from .batch import launch, start_batch
 from .forms import ApproveForm, ImageForm, PasswordForm, WithdrawForm
 from .models import Report, ReportBatch, Seal, Signature
 from .preview import current_report, page_images, preview_pdf
-from .seal import data_uri as seal_uri
 from .seal import MAX_BYTES, save_seal
+from .seal import data_uri as seal_uri
 from .signatures import images, save_signature
 
 
