@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.errors import ValidationError as RequestInvalid
+from ninja.openapi.schema import OpenAPISchema
 
+from opentic.core.api_schemas import ErrorOut
 from opentic.ledger.api import public_router as ledger_public_router
 from opentic.ledger.api import router as ledger_router
 from opentic.lims.api import router as lims_router
@@ -13,7 +18,28 @@ from opentic.portal.api import router as public_router
 from opentic.quality.api import router as quality_router
 from opentic.registry.api import router as registry_router
 
-api = NinjaAPI(
+ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
+
+
+class OpenTicAPI(NinjaAPI):
+    """Every operation that takes input may answer 422 with an ErrorOut: the published document says so, so
+    that clients (and schemathesis) can rely on the shape of a refusal."""
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None,
+                           path_params: dict[str, Any] | None = None) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.setdefault("ErrorOut", ErrorOut.model_json_schema())
+        for methods in schema["paths"].values():
+            for operation in methods.values():
+                if operation.get("parameters") or operation.get("requestBody"):
+                    operation["responses"].setdefault(422, {
+                        "description": "Unprocessable Entity",
+                        "content": {"application/json": {"schema": ERROR_REF}}})
+        return schema
+
+
+api = OpenTicAPI(
     title="OpenTIC API",
     version="1",
     description="The Chongqing inspection and testing platform: register, public lab finder, report ledger.",
@@ -36,4 +62,17 @@ def forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
 @api.exception_handler(ValidationError)
 def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     detail = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(RequestInvalid)
+def malformed(request: HttpRequest, exc: RequestInvalid) -> HttpResponse:
+    """A request that does not fit the operation's schema: messages per field, the same shape as a refusal
+    by a service (ErrorOut), instead of pydantic's error list."""
+    detail: dict[str, list[str]] = {}
+    for error in exc.errors:
+        loc = [str(part) for part in error.get("loc", ())]
+        # loc is (source, parameter, field, …); a flattened parameter (a Query or Form schema) names its field
+        field = ".".join(loc[2:]) or (loc[-1] if loc else "__all__")
+        detail.setdefault(field, []).append(str(error.get("msg", "")))
     return api.create_response(request, {"detail": detail}, status=422)

@@ -9,11 +9,12 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import File, Query, Router, Schema
 from ninja.files import UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from ninja.responses import Status
 from pydantic import Field
 
 from opentic.core.api_auth import AUTH
+from opentic.core.api_schemas import ErrorOut, Paged
 from opentic.core.permissions import lab_of
 from opentic.registry.importing import ImportRejected
 from opentic.registry.models import Instrument
@@ -59,7 +60,7 @@ class SampleFilter(Schema):
     q: str | None = Field(None, max_length=60)
 
 
-class ResultIn(Schema):
+class AnalysisResultIn(Schema):
     value: str = Field(..., min_length=1, max_length=40)
     uncertainty: str = Field("", max_length=40)
     coverage_factor: str = Field("", max_length=10)
@@ -68,16 +69,14 @@ class ResultIn(Schema):
     version: int = Field(..., ge=1, description="the analysis version you read (optimistic locking)")
 
 
-class ErrorOut(Schema):
-    detail: str | dict[str, list[str]] | list[str]
+
+class InstrumentImportErrorOut(ErrorOut):
+    """The file's refusal with every line at fault (none when the request itself was malformed)."""
+
+    errors: list[dict[str, object]] = []
 
 
-class ImportErrorOut(Schema):
-    detail: str
-    errors: list[dict[str, object]]
-
-
-class ImportOut(Schema):
+class InstrumentImportOut(Schema):
     results: int
     calculated: int
     samples: int
@@ -100,7 +99,7 @@ def _analysis(a: Analysis) -> dict[str, object]:
 
 
 @router.get("/samples", response=list[SampleOut])
-@paginate(LimitOffsetPagination)
+@paginate(Paged)
 def samples(request: HttpRequest, filters: Query[SampleFilter]) -> list[dict[str, object]]:
     queryset = Sample.objects.filter(institution_id=_institution_id(request)).select_related("test_object")
     if filters.state:
@@ -118,7 +117,7 @@ def sample(request: HttpRequest, pk: int) -> dict[str, object]:
 
 
 @router.post("/analyses/{int:pk}/result", response={200: AnalysisOut, 409: ErrorOut, 422: ErrorOut})
-def result(request: HttpRequest, pk: int, data: ResultIn) -> Status[object]:
+def result(request: HttpRequest, pk: int, data: AnalysisResultIn) -> Status[object]:
     analysis = get_object_or_404(Analysis, pk=pk, sample__institution_id=_institution_id(request))
     instrument = None
     if data.instrument_id is not None:
@@ -135,7 +134,7 @@ def result(request: HttpRequest, pk: int, data: ResultIn) -> Status[object]:
     return Status(200, _analysis(saved))
 
 
-@router.post("/instrument-files/{int:mapping_id}", response={200: ImportOut, 422: ImportErrorOut})
+@router.post("/instrument-files/{int:mapping_id}", response={200: InstrumentImportOut, 422: InstrumentImportErrorOut})
 def instrument_file(request: HttpRequest, mapping_id: int, file: File[UploadedFile],
                     reason: str = "") -> Status[object]:
     mapping = get_object_or_404(InstrumentMapping.objects.select_related("instrument"), pk=mapping_id,

@@ -9,6 +9,7 @@ from ninja.responses import Status
 from pydantic import Field
 
 from opentic.core.api_auth import AUTH
+from opentic.core.api_schemas import ErrorOut
 from opentic.core.permissions import lab_of
 
 from . import pt
@@ -30,7 +31,7 @@ class RoundOut(Schema):
     items: list[str]
 
 
-class ResultIn(Schema):
+class PtResultIn(Schema):
     item: str = Field(..., min_length=1, max_length=10)
     value: str = Field(..., min_length=1, max_length=40)
     expanded_uncertainty: str = Field("", max_length=40)
@@ -39,7 +40,7 @@ class ResultIn(Schema):
     version: int | None = Field(None, ge=1, description="the version you read, when replacing a result")
 
 
-class ResultOut(Schema):
+class PtResultOut(Schema):
     item: str
     value: str
     expanded_uncertainty: str
@@ -48,9 +49,6 @@ class ResultOut(Schema):
     score: float | None
     performance: str
 
-
-class ErrorOut(Schema):
-    detail: str | dict[str, list[str]] | list[str]
 
 
 def _mine(request: HttpRequest, round_id: int) -> Participation:
@@ -79,8 +77,8 @@ def rounds(request: HttpRequest) -> list[dict[str, object]]:
     return out
 
 
-@router.post("/rounds/{round_id}/results", response={201: ResultOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
-def submit(request: HttpRequest, round_id: int, payload: ResultIn) -> Status[object]:
+@router.post("/rounds/{round_id}/results", response={201: PtResultOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+def submit(request: HttpRequest, round_id: int, payload: PtResultIn) -> Status[object]:
     mine = _mine(request, round_id)
     item = mine.round.items.filter(code=payload.item).first()
     if item is None:
@@ -91,7 +89,7 @@ def submit(request: HttpRequest, round_id: int, payload: ResultIn) -> Status[obj
     return Status(201, _result(row, False))
 
 
-@router.get("/rounds/{round_id}/results", response=list[ResultOut])
+@router.get("/rounds/{round_id}/results", response=list[PtResultOut])
 def results(request: HttpRequest, round_id: int) -> list[dict[str, object]]:
     mine = _mine(request, round_id)
     published = mine.round.state == Round.State.PUBLISHED

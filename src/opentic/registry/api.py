@@ -11,11 +11,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import File, Query, Router, Schema
 from ninja.files import UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from ninja.responses import Status
 from pydantic import Field
 
 from opentic.core.api_auth import AUTH
+from opentic.core.api_schemas import ErrorOut, Paged
 from opentic.core.permissions import can_view_private, is_regulator
 from opentic.registry import services
 from opentic.registry.filters import filter_institutions
@@ -85,7 +86,7 @@ class StatusIn(Schema):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class ImportOut(Schema):
+class RegisterImportOut(Schema):
     kind: str
     rows: int
     created: int
@@ -99,9 +100,10 @@ class RowErrorOut(Schema):
     message: str
 
 
-class ImportErrorsOut(Schema):
-    detail: str
-    errors: list[RowErrorOut]
+class RegisterImportErrorOut(ErrorOut):
+    """The file's refusal with every row at fault (none when the request itself was malformed)."""
+
+    errors: list[RowErrorOut] = []
 
 
 def _visible(request: HttpRequest) -> QuerySet[Institution]:
@@ -118,7 +120,7 @@ def _private(request: HttpRequest, pk: int) -> Institution:
 
 
 @router.get("/institutions", response=list[InstitutionOut])
-@paginate(LimitOffsetPagination)
+@paginate(Paged)
 def list_institutions(request: HttpRequest, filters: Query[InstitutionFilter]) -> QuerySet[Institution]:
     return filter_institutions(_visible(request), filters.model_dump(exclude_none=True)).order_by("name")
 
@@ -129,13 +131,13 @@ def get_institution(request: HttpRequest, pk: int) -> Institution:
 
 
 @router.get("/institutions/{int:pk}/staff", response=list[StaffOut])
-@paginate(LimitOffsetPagination)
+@paginate(Paged)
 def list_staff(request: HttpRequest, pk: int) -> QuerySet[Staff]:
     return _private(request, pk).staff.order_by("employee_no")
 
 
 @router.get("/institutions/{int:pk}/instruments", response=list[InstrumentOut])
-@paginate(LimitOffsetPagination)
+@paginate(Paged)
 def list_instruments(request: HttpRequest, pk: int) -> QuerySet[Instrument]:
     return _private(request, pk).instruments.order_by("asset_number")
 
@@ -146,7 +148,7 @@ def change_status(request: HttpRequest, pk: int, payload: StatusIn) -> Instituti
     return services.change_institution_status(request.user, institution, payload.status, payload.reason)  # type: ignore[arg-type]
 
 
-@router.post("/imports/{kind}", response={200: ImportOut, 422: ImportErrorsOut})
+@router.post("/imports/{kind}", response={200: RegisterImportOut, 422: RegisterImportErrorOut})
 def import_file(
     request: HttpRequest, kind: Literal["institutions", "scope", "staff", "instruments"],
     file: File[UploadedFile],
