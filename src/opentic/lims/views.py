@@ -29,6 +29,7 @@ from opentic.registry.importing import ImportRejected
 from opentic.registry.models import Institution, Instrument, InstrumentStatus, Parameter, ScopeLine, TestObject
 
 from . import budget, qc, services
+from .entry_forms import ReceiveForm, ResultForm, VerifyForm, WorksheetForm, form_errors
 from .forms import AuthorizationForm, RegisterForm, SampleFilterForm, ServiceForm, SpecificationForm, UploadForm
 from .labels import label_pdf
 from .lifecycle import SAMPLE_LABELS, SampleState, results_allowed
@@ -151,11 +152,14 @@ def sample(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def receive(request: HttpRequest, pk: int) -> HttpResponse:
     s = _sample(request, pk)
-    accepted = request.POST.get("decision") != "reject"
+    form = ReceiveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(form_errors(form)))
+        return redirect("lims:sample", pk=s.pk)
+    d = form.cleaned_data
     try:
-        services.receive_sample(request.user, s, request.POST.get("condition", ""), accepted=accepted,  # type: ignore[arg-type]
-                                reason=request.POST.get("reason", ""),
-                                expected_version=int(request.POST.get("version") or 0) or None)
+        services.receive_sample(request.user, s, d["condition"], accepted=d["decision"] != "reject",  # type: ignore[arg-type]
+                                reason=d["reason"], expected_version=d["version"] or None)
     except (ValidationError, PermissionDenied) as exc:
         refused(request, exc)
     return redirect("lims:sample", pk=s.pk)
@@ -166,13 +170,15 @@ def receive(request: HttpRequest, pk: int) -> HttpResponse:
 def result(request: HttpRequest, pk: int, analysis_pk: int) -> HttpResponse:
     s = _sample(request, pk)
     analysis = get_object_or_404(Analysis, pk=analysis_pk, sample=s)
-    instrument = None
-    if request.POST.get("instrument"):
-        instrument = Instrument.objects.filter(pk=request.POST["instrument"], institution_id=s.institution_id).first()
+    form = ResultForm(s.institution_id, request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(form_errors(form)))
+        return redirect("lims:sample", pk=s.pk)
+    d = form.cleaned_data
     try:
-        services.enter_result(request.user, analysis, request.POST.get("value", ""), instrument=instrument,  # type: ignore[arg-type]
-                              uncertainty=request.POST.get("uncertainty", ""), reason=request.POST.get("reason", ""),
-                              expected_version=int(request.POST.get("version") or 0) or None)
+        services.enter_result(request.user, analysis, d["value"], instrument=d["instrument"],  # type: ignore[arg-type]
+                              uncertainty=d["uncertainty"], reason=d["reason"],
+                              expected_version=d["version"] or None)
     except (ValidationError, PermissionDenied) as exc:
         refused(request, exc)
     return redirect("lims:sample", pk=s.pk)
@@ -181,17 +187,17 @@ def result(request: HttpRequest, pk: int, analysis_pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def verify(request: HttpRequest, pk: int) -> HttpResponse:
-    """Sign the chosen results as verified; one password for the lot, each result signed on its own."""
+    """Sign the chosen results as verified: one password, one signature, all of them or none."""
     s = _sample(request, pk)
-    chosen = Analysis.objects.filter(sample=s, pk__in=request.POST.getlist("analysis"))
-    if not chosen:
-        messages.error(request, _("Choose the results to verify."))
-    for analysis in chosen:
-        try:
-            services.verify_result(request.user, analysis, request.POST.get("password", ""))  # type: ignore[arg-type]
-        except (ValidationError, PermissionDenied) as exc:
-            refused(request, exc)
-            break
+    form = VerifyForm(s, request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(form_errors(form)))
+        return redirect("lims:sample", pk=s.pk)
+    try:
+        services.verify_results(request.user, s, form.cleaned_data["analysis"],  # type: ignore[arg-type]
+                                form.cleaned_data["password"])
+    except (ValidationError, PermissionDenied) as exc:
+        refused(request, exc)
     return redirect("lims:sample", pk=s.pk)
 
 
@@ -227,24 +233,24 @@ def worksheets(request: HttpRequest) -> HttpResponse:
     service_choices = AnalysisService.objects.filter(institution_id=institution_id).select_related("parameter",
                                                                                                     "standard")
     if request.method == "POST":
-        service = get_object_or_404(AnalysisService, pk=request.POST.get("service"), institution_id=institution_id)
-        instrument = get_object_or_404(Instrument, pk=request.POST.get("instrument"), institution_id=institution_id)
-        limit = min(int(request.POST.get("limit") or 20), 1000)
-        pending = list(Analysis.objects.filter(
-            service=service, state=Analysis.State.PENDING, sample__state__in=["received", "in_testing"]
-        ).exclude(positions__kind=Position.Kind.SAMPLE).order_by("sample__lab_number")[:limit])
-        qc = [QC("blank")] * int(request.POST.get("blanks") or 0)
-        if request.POST.get("duplicate") and pending:
-            qc.append(QC("duplicate", duplicate_of=0))
-        if request.POST.get("reference_material"):
-            rm = get_object_or_404(ReferenceMaterial, pk=request.POST["reference_material"],
-                                   institution_id=institution_id)
-            qc.append(QC("control", reference_material=rm))
-        try:
-            sheet = create_worksheet(request.user, service, instrument, pending, qc)  # type: ignore[arg-type]
-            return redirect("lims:worksheet", pk=sheet.pk)
-        except (ValidationError, PermissionDenied) as exc:
-            refused(request, exc)
+        form = WorksheetForm(institution_id, request.POST)
+        if form.is_valid():
+            d = form.cleaned_data
+            pending = list(Analysis.objects.filter(
+                service=d["service"], state=Analysis.State.PENDING, sample__state__in=["received", "in_testing"]
+            ).exclude(positions__kind=Position.Kind.SAMPLE).order_by("sample__lab_number")[:d["limit"] or 20])
+            qc = [QC("blank")] * (d["blanks"] or 0)
+            if d["duplicate"] and pending:
+                qc.append(QC("duplicate", duplicate_of=0))
+            if d["reference_material"] is not None:
+                qc.append(QC("control", reference_material=d["reference_material"]))
+            try:
+                sheet = create_worksheet(request.user, d["service"], d["instrument"], pending, qc)  # type: ignore[arg-type]
+                return redirect("lims:worksheet", pk=sheet.pk)
+            except (ValidationError, PermissionDenied) as exc:
+                refused(request, exc)
+        else:
+            messages.error(request, "; ".join(form_errors(form)))
     return render(request, "lims/worksheets.html", {
         "sheets": Worksheet.objects.filter(institution_id=institution_id).select_related(
             "service__parameter", "instrument")[:50],
