@@ -23,7 +23,7 @@ def issue_demo_reports() -> int:
         signatory = User.objects.filter(username=f"lab{n}-signatory").first()
         if signatory is None or signatory.institution_id is None:
             continue
-        # The demo signatory is the staff member authorized to sign in 食品 (food), by name.
+        # The demo signatory's account is the staff member authorized to sign in 食品 (food).
         grant = SignatoryAuthorization.objects.filter(staff__institution_id=signatory.institution_id,
                                                       fields__contains="食品").select_related("staff").first()
         if grant is None:
@@ -34,6 +34,8 @@ def issue_demo_reports() -> int:
                                                           valid_from=today - dt.timedelta(days=365))
         signatory.first_name, signatory.last_name = grant.staff.name, ""
         signatory.save(update_fields=["first_name", "last_name"])
+        Staff.objects.filter(user=signatory).exclude(pk=grant.staff_id).update(user=None)
+        Staff.objects.filter(pk=grant.staff_id).update(user=signatory)
         for sample in Sample.objects.filter(institution_id=signatory.institution_id, state="verified"):
             services.issue_report(signatory, sample, DEMO_PASSWORD)
             issued += 1

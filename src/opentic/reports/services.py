@@ -33,7 +33,7 @@ from opentic.lims.models import Analysis, Sample
 from opentic.lims.services import next_numbers
 from opentic.numerics.reporting import BelowLoq, Reporting, formatted
 from opentic.numerics.rounding import to_decimal
-from opentic.registry.models import ScopeLine, SignatoryAuthorization
+from opentic.registry.models import ScopeLine, SignatoryAuthorization, Staff
 
 from . import pki, seal
 from .models import Report, ReportTemplate
@@ -43,11 +43,11 @@ CONFORMITY_ZH = {"pass": "符合", "fail": "不符合", "conditional_pass": "有
 
 
 def _signing_fields(actor: User, institution_id: int, day: dt.date) -> list[str]:
-    """The fields the signatory may sign in: the authorization of the staff member with the user's name."""
-    name = actor.get_full_name().strip()
+    """The fields the signatory may sign in: the authorizations of the staff member who is this account
+    (Staff.user), never of whoever bears the same name."""
     grants = SignatoryAuthorization.objects.filter(
         Q(valid_until__isnull=True) | Q(valid_until__gte=day), staff__institution_id=institution_id,
-        staff__name=name, staff__active=True, valid_from__lte=day)
+        staff__user=actor, staff__active=True, valid_from__lte=day)
     fields: list[str] = []
     for grant in grants:
         text = grant.fields
@@ -55,6 +55,12 @@ def _signing_fields(actor: User, institution_id: int, day: dt.date) -> list[str]
             text = text.replace(separator, ";")
         fields += [f.strip() for f in text.split(";") if f.strip()]
     return fields
+
+
+def _signatory_name(actor: User) -> str:
+    """The name the register holds for the person who signs; an account's display name only when unlinked."""
+    staff = Staff.objects.filter(user=actor).only("name").first()
+    return staff.name if staff else actor.get_full_name() or actor.get_username()
 
 
 def _results(sample: Sample) -> list[Analysis]:
@@ -95,7 +101,7 @@ def _twin(sample: Sample, number: str, code: str, actor: User, fields: list[str]
         "test_dates": (f"{local(min(entered)):%Y年%m月%d日} 至 {local(max(entered)):%Y年%m月%d日}" if entered else ""),
         "batch_number": sample.batch_number, "sampling_place": sample.sampling_place,
         "results": lines, "decision_rules": rules,
-        "signatory": actor.get_full_name() or actor.get_username(), "signatory_fields": "、".join(fields),
+        "signatory": _signatory_name(actor), "signatory_fields": "、".join(fields),
         "issued": f"{local(issued_at):%Y年%m月%d日}", "issued_at": issued_at.isoformat(),
         "replaces": replaces.number if replaces else "", "amendment_reason": reason,
     }
