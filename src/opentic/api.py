@@ -6,7 +6,11 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext
+from django.urls import reverse
 from ninja import NinjaAPI
+from ninja.openapi.docs import Swagger
+from ninja.responses import Response
 from ninja.errors import ValidationError as RequestInvalid
 from ninja.openapi.schema import OpenAPISchema
 
@@ -28,6 +32,7 @@ class OpenTicAPI(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix: str | None = None,
                            path_params: dict[str, Any] | None = None) -> OpenAPISchema:
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        _translate(schema)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components.setdefault("ErrorOut", ErrorOut.model_json_schema())
         for methods in schema["paths"].values():
@@ -39,13 +44,46 @@ class OpenTicAPI(NinjaAPI):
         return schema
 
 
+def _translate(node: Any) -> None:
+    """Summaries and descriptions are written in English in the code and published in the request's language
+    (the zh-Hans catalogue translates them), as the pages are."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("summary", "description") and isinstance(value, str) and value:
+                node[key] = gettext(value)
+            else:
+                _translate(value)
+    elif isinstance(node, list):
+        for item in node:
+            _translate(item)
+
+
+class LocalizedSwagger(Swagger):
+    """Swagger UI pointed at the document in the page's language: /api/openapi.json in Chinese, the default,
+    /en/api/openapi.json in English (URLs outside i18n_patterns always speak the default language)."""
+
+    def get_openapi_url(self, api: NinjaAPI, path_params: dict[str, Any]) -> str:
+        return reverse("api_schema")
+
+
 api = OpenTicAPI(
     title="OpenTIC API",
     version="1",
     description="The Chongqing inspection and testing platform: register, public lab finder, report ledger.",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    docs=LocalizedSwagger(),
 )
+
+
+def docs_page(request: HttpRequest) -> HttpResponse:
+    """/api/docs, and /en/api/docs in English."""
+    return api.docs.render_page(request, api)
+
+
+def schema_document(request: HttpRequest) -> HttpResponse:
+    """/api/openapi.json, and /en/api/openapi.json in English."""
+    return Response(api.get_openapi_schema(path_params={}))
 api.add_router("/public", public_router)
 api.add_router("/registry", registry_router)
 api.add_router("/public", ledger_public_router)

@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "opentic.lims",
     "opentic.reports",
     "opentic.quality",
+    # Serves the Swagger UI that django-ninja ships (ninja/static), so /api/docs needs no CDN.
+    "ninja",
 ]
 
 MIDDLEWARE = [

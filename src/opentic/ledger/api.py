@@ -6,9 +6,10 @@ from typing import Literal
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from ninja import File, Form, Query, Router, Schema
+from ninja import Form, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
+from ninja.params import FileEx, P
 from ninja.responses import Status
 from pydantic import Field
 
@@ -51,11 +52,13 @@ class VerdictOut(Schema):
 
 
 class RegisterIn(Schema):
-    number: str = Field(..., min_length=1, max_length=60)
-    event: Literal["issued", "amended", "withdrawn"] = "issued"
-    code: str | None = Field(None, min_length=22, max_length=22)
-    replaces_number: str | None = Field(None, max_length=60)
-    replaces_code: str | None = Field(None, min_length=22, max_length=22)
+    number: str = Field(..., min_length=1, max_length=60, description="report number")
+    event: Literal["issued", "amended", "withdrawn"] = Field("issued", description="what happens to the report")
+    code: str | None = Field(None, min_length=22, max_length=22,
+                             description="verification code (generated when absent)")
+    replaces_number: str | None = Field(None, max_length=60, description="number of the report this one replaces")
+    replaces_code: str | None = Field(None, min_length=22, max_length=22,
+                                      description="verification code of the report this one replaces")
 
 
 class ReceiptOut(Schema):
@@ -90,14 +93,14 @@ def _limit(request: HttpRequest) -> None:
         raise HttpError(429, "请求过于频繁,请稍后再试")
 
 
-@public_router.get("/verify", response=VerdictOut)
+@public_router.get("/verify", response=VerdictOut, summary="Verify a report by its QR code")
 def verify(request: HttpRequest, params: Query[VerifyIn]) -> dict[str, object]:
     """What the ledger says of the report behind a QR code (institution, number, verification code)."""
     _limit(request)
     return _verdict(services.verify_report(params.i, params.n, params.c))
 
 
-@public_router.get("/verify/proof")
+@public_router.get("/verify/proof", summary="A report's proof file")
 def proof(request: HttpRequest, params: Query[VerifyIn]) -> HttpResponse:
     """The report's proof file (c2sp.org/tlog-proof) against the latest checkpoint, with its cosignatures."""
     _limit(request)
@@ -109,8 +112,9 @@ def proof(request: HttpRequest, params: Query[VerifyIn]) -> HttpResponse:
     return response
 
 
-@public_router.post("/verify/pdf", response=VerdictOut)
-def verify_pdf(request: HttpRequest, pdf: File[UploadedFile]) -> dict[str, object]:
+@public_router.post("/verify/pdf", response=VerdictOut, summary="Verify a report PDF")
+def verify_pdf(request: HttpRequest,
+               pdf: FileEx[UploadedFile, P(description="the report PDF (at most 20 MB)")]) -> dict[str, object]:
     """Upload a report PDF: genuine and unaltered, altered, unknown, superseded or withdrawn."""
     _limit(request)
     if (pdf.size or 0) > MAX_UPLOAD:
@@ -121,8 +125,9 @@ def verify_pdf(request: HttpRequest, pdf: File[UploadedFile]) -> dict[str, objec
         raise HttpError(422, " ".join(exc.messages)) from exc
 
 
-@router.post("/reports", response={201: ReceiptOut})
-def register(request: HttpRequest, data: Form[RegisterIn], pdf: File[UploadedFile]) -> Status[object]:
+@router.post("/reports", response={201: ReceiptOut}, summary="Register a report in the ledger")
+def register(request: HttpRequest, data: Form[RegisterIn],
+             pdf: FileEx[UploadedFile, P(description="the signed report PDF")]) -> Status[object]:
     """Register a signed report PDF (issue, amendment or withdrawal); answers once it is under a checkpoint."""
     user = request.user
     if user.institution is None:  # type: ignore[union-attr]
