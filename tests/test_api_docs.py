@@ -10,7 +10,7 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.test import Client
 
-from tests.test_openapi import OPERATIONS, IDS
+from tests.test_openapi import IDS, OPERATIONS
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

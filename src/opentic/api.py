@@ -6,13 +6,13 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.utils.translation import gettext
 from django.urls import reverse
+from django.utils.translation import gettext
 from ninja import NinjaAPI
-from ninja.openapi.docs import Swagger
-from ninja.responses import Response
 from ninja.errors import ValidationError as RequestInvalid
+from ninja.openapi.docs import Swagger
 from ninja.openapi.schema import OpenAPISchema
+from ninja.responses import Response
 
 from opentic.core.api_schemas import ErrorOut
 from opentic.ledger.api import public_router as ledger_public_router

@@ -18,7 +18,7 @@ class ErrorOut(Schema):
     detail: str | dict[str, list[str]] | list[str]
 
 
-class PageIn(Schema):
+class PageIn(LimitOffsetPagination.Input):
     """Which slice of a list to return."""
 
     limit: int = Field(settings.NINJA_PAGINATION_PER_PAGE, ge=1, le=1000,
