@@ -6,10 +6,22 @@ OpenAPI document, and two classes of the same name silently become one (tests/te
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from ninja import Schema
 from ninja.pagination import LimitOffsetPagination
+from ninja.params import P
 from pydantic import Field
+
+# The largest id an operation accepts: JSON-safe (2^53 − 1) and far inside every database's bigint, so a huge
+# number in a path or body is refused by validation instead of overflowing the database driver.
+MAX_ID = 2**53 - 1
+
+
+def id_param(description: str) -> dict[str, Any]:
+    """The documented constraints of an id in a path: a positive integer up to MAX_ID."""
+    return P(description=description, ge=1, le=MAX_ID)
 
 
 class ErrorOut(Schema):

@@ -15,7 +15,7 @@ from ninja.responses import Status
 from pydantic import Field
 
 from opentic.core.api_auth import AUTH
-from opentic.core.api_schemas import ErrorOut, Paged
+from opentic.core.api_schemas import MAX_ID, ErrorOut, Paged, id_param
 from opentic.core.permissions import lab_of
 from opentic.registry.importing import ImportRejected
 from opentic.registry.models import Instrument
@@ -65,7 +65,7 @@ class AnalysisResultIn(Schema):
     value: str = Field(..., min_length=1, max_length=40, description="the result, as a decimal number")
     uncertainty: str = Field("", max_length=40, description="expanded uncertainty U, same unit as the value")
     coverage_factor: str = Field("", max_length=10, description="coverage factor k of U")
-    instrument_id: int | None = Field(None, ge=1, le=2**63 - 1, description="id of the instrument used")
+    instrument_id: int | None = Field(None, ge=1, le=MAX_ID, description="id of the instrument used")
     reason: str = Field("", max_length=300, description="why a result already entered changes")
     version: int = Field(..., ge=1, le=2**31 - 1, description="the analysis version you read (optimistic locking)")
 
@@ -113,7 +113,7 @@ def samples(request: HttpRequest, filters: Query[SampleFilter]) -> list[dict[str
 
 @router.get("/samples/{int:pk}", response=SampleDetailOut, summary="A sample with its analyses",
             description="One of your laboratory's samples with every analysis, its result, conformity and version.")
-def sample(request: HttpRequest, pk: PathEx[int, P(description="the sample's id")]) -> dict[str, object]:
+def sample(request: HttpRequest, pk: PathEx[int, id_param("the sample's id")]) -> dict[str, object]:
     s = get_object_or_404(Sample.objects.select_related("test_object"), pk=pk, institution_id=_institution_id(request))
     analyses = s.analyses.select_related("service__parameter", "service__standard").order_by("id")
     return {**_sample(s), "analyses": [_analysis(a) for a in analyses]}
@@ -124,7 +124,7 @@ def sample(request: HttpRequest, pk: PathEx[int, P(description="the sample's id"
              description="Enter or correct an analysis's result (a correction needs its reason). 409 when the "
                          "analysis changed since the version you read; 422 with the reason when refused.")
 def result(request: HttpRequest, data: AnalysisResultIn,
-           pk: PathEx[int, P(description="the analysis's id")]) -> Status[object]:
+           pk: PathEx[int, id_param("the analysis's id")]) -> Status[object]:
     analysis = get_object_or_404(Analysis, pk=pk, sample__institution_id=_institution_id(request))
     instrument = None
     if data.instrument_id is not None:
@@ -146,7 +146,7 @@ def result(request: HttpRequest, data: AnalysisResultIn,
              description="Results from an instrument's export, read through one of your saved mappings; every "
                          "result or none, each faulty line named in the 422.")
 def instrument_file(request: HttpRequest,
-                    mapping_id: PathEx[int, P(description="the saved mapping's id")],
+                    mapping_id: PathEx[int, id_param("the saved mapping's id")],
                     file: FileEx[UploadedFile, P(description="the instrument's export (XLSX or CSV)")],
                     reason: QueryEx[str, P(description="why, when results already entered change",
                                            max_length=300)] = "") -> Status[object]:

@@ -5,19 +5,19 @@ import datetime as dt
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
-from ninja.params import P, PathEx
+from ninja.params import PathEx
 from ninja.responses import Status
 from pydantic import Field
 
 from opentic.core.api_auth import AUTH
-from opentic.core.api_schemas import ErrorOut
+from opentic.core.api_schemas import ErrorOut, id_param
 from opentic.core.permissions import lab_of
 
 from . import pt
 from .models import Participation, Round, Submission
 
 router = Router(tags=["proficiency testing"], auth=AUTH)
-RoundId = PathEx[int, P(description="the round's id")]
+RoundId = PathEx[int, id_param("the round's id")]
 
 
 class RoundOut(Schema):

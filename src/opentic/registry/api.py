@@ -17,7 +17,7 @@ from ninja.responses import Status
 from pydantic import Field
 
 from opentic.core.api_auth import AUTH
-from opentic.core.api_schemas import ErrorOut, Paged
+from opentic.core.api_schemas import ErrorOut, Paged, id_param
 from opentic.core.permissions import can_view_private, is_regulator
 from opentic.registry import services
 from opentic.registry.filters import filter_institutions
@@ -26,7 +26,7 @@ from opentic.registry.models import Institution, InstitutionStatus, Instrument, 
 from opentic.registry.sheets import export, run_import
 
 router = Router(tags=["register"], auth=AUTH)
-InstitutionId = PathEx[int, P(description="the institution's id")]
+InstitutionId = PathEx[int, id_param("the institution's id")]
 
 
 class InstitutionCore(Schema):
