@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from opentic.core.feedback import posted_id
 from opentic.core.permissions import require_regulator
 from opentic.portal.views import rate_limited, too_many
 from opentic.registry.models import Institution
@@ -131,7 +132,8 @@ def not_accepted(request: HttpRequest, pk: int) -> HttpResponse:
             if "period" in request.POST:
                 end_form = EndNotAcceptedForm(request.POST)
                 if end_form.is_valid():
-                    period = get_object_or_404(NotAccepted, pk=request.POST["period"], institution=institution)
+                    period = get_object_or_404(NotAccepted, pk=posted_id(request.POST, "period"),
+                                               institution=institution)
                     services.end_not_accepted(request.user, period, end_form.cleaned_data["end"],  # type: ignore[arg-type]
                                               end_form.cleaned_data["reason"])
                     messages.success(request, _("The institution's results are accepted again."))

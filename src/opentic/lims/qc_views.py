@@ -12,7 +12,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from opentic.core.feedback import attempt, refused
+from opentic.core.feedback import attempt, posted_id, refused
 from opentic.core.permissions import lab_of
 from opentic.numerics import plots
 
@@ -53,8 +53,10 @@ def charts(request: HttpRequest) -> HttpResponse:
     """Every control target of the lab with its chart; a form to set one (admin or reviewer)."""
     institution_id = lab_of(request.user)
     if request.method == "POST":
-        service = get_object_or_404(AnalysisService, pk=request.POST.get("service"), institution_id=institution_id)
-        material = get_object_or_404(ReferenceMaterial, pk=request.POST.get("material"), institution_id=institution_id)
+        service = get_object_or_404(AnalysisService, pk=posted_id(request.POST, "service"),
+                                    institution_id=institution_id)
+        material = get_object_or_404(ReferenceMaterial, pk=posted_id(request.POST, "material"),
+                                     institution_id=institution_id)
         attempt(request, _("Control target saved."), lambda: qc.set_control_target(
             request.user, service, material, request.POST.get("mean", ""), request.POST.get("sd", "")))  # type: ignore[arg-type]
         return redirect("lims:qc_charts")

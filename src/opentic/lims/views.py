@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from opentic.core import audit
-from opentic.core.feedback import refused
+from opentic.core.feedback import posted_id, refused
 from opentic.core.models import AuditEvent, Role, User
 from opentic.core.permissions import lab_of
 from opentic.numerics.reporting import BelowLoq, Reporting, formatted
@@ -392,12 +392,12 @@ def setup(request: HttpRequest) -> HttpResponse:
                     return redirect("lims:setup")
                 forms_["grant"] = grant
             elif which == "revoke":
-                item = get_object_or_404(MethodAuthorization, pk=request.POST.get("grant"),
+                item = get_object_or_404(MethodAuthorization, pk=posted_id(request.POST, "grant"),
                                          user__institution_id=institution_id)
                 services.revoke(user, item, request.POST.get("reason", ""))  # type: ignore[arg-type]
                 return redirect("lims:setup")
             elif which == "budget":
-                service = get_object_or_404(services_, pk=request.POST.get("service") or 0)
+                service = get_object_or_404(services_, pk=posted_id(request.POST, "service"))
                 found = services.save_uncertainty_budget(user, service, _budget_lines(  # type: ignore[arg-type]
                     request.POST.get("lines", "")))
                 messages.success(request, _("Uncertainty budget saved: u_rel %(u).2f %%, k = %(k).2f.")
@@ -475,7 +475,7 @@ def instrument_files(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             if request.POST.get("form") == "mapping":
-                instrument = get_object_or_404(Instrument, pk=request.POST.get("instrument"),
+                instrument = get_object_or_404(Instrument, pk=posted_id(request.POST, "instrument"),
                                                institution_id=institution_id)
                 services.save_mapping(request.user, instrument, request.POST.get("name", ""),  # type: ignore[arg-type]
                                       request.POST.get("sample_column", ""),
@@ -484,7 +484,7 @@ def instrument_files(request: HttpRequest) -> HttpResponse:
                                       request.POST.get("sample_types", "").split(","))
                 messages.success(request, _("Saved."))
                 return redirect("lims:instrument_files")
-            mapping = get_object_or_404(InstrumentMapping, pk=request.POST.get("mapping"),
+            mapping = get_object_or_404(InstrumentMapping, pk=posted_id(request.POST, "mapping"),
                                         institution_id=institution_id)
             upload = request.FILES.get("file")
             if upload is None:

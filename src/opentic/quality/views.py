@@ -4,6 +4,7 @@ reports, appeals and follow-ups. Thin: every change is a call to `pt.py`."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 from django.contrib import messages
@@ -16,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from opentic.core.feedback import attempt, refused
+from opentic.core.feedback import attempt, posted_id, refused
 from opentic.core.permissions import is_regulator
 from opentic.registry.models import Institution, Parameter, ScopeLine, TestObject
 
@@ -56,9 +57,10 @@ def home(request: HttpRequest) -> HttpResponse:
         try:
             scheme = pt.create_scheme(
                 user, request.POST.get("code", ""), request.POST.get("name", ""),  # type: ignore[arg-type]
-                get_object_or_404(Parameter, pk=request.POST.get("parameter") or 0),
-                get_object_or_404(TestObject, pk=request.POST.get("test_object") or 0), request.POST.get("unit", ""),
-                Institution.objects.filter(pk=request.POST.get("provider") or 0).first())
+                get_object_or_404(Parameter, pk=posted_id(request.POST, "parameter")),
+                get_object_or_404(TestObject, pk=posted_id(request.POST, "test_object")), request.POST.get("unit", ""),
+                Institution.objects.filter(pk=posted_id(request.POST, "provider")).first()
+                if request.POST.get("provider") else None)
             messages.success(request, _("Scheme %(code)s created.") % {"code": scheme.code})
         except (ValidationError, PermissionDenied) as exc:
             refused(request, exc)
@@ -163,13 +165,15 @@ def homogeneity(request: HttpRequest, pk: int) -> HttpResponse:
     r, manager, _mine = _round(request, pk)
     if not manager:
         raise Http404
-    item = get_object_or_404(r.items, pk=request.POST.get("item") or 0)
+    item = get_object_or_404(r.items, pk=posted_id(request.POST, "item"))
     try:
         pairs = _numbers(request.POST.get("pairs", ""), "均匀性数据")
         if any(len(p) != 2 for p in pairs):
             raise ValidationError("均匀性数据每行应为同一样品的两次测定结果")
         later = [v for row in _numbers(request.POST.get("later", ""), "稳定性数据") for v in row]
         sigma = float(request.POST.get("sigma_pt") or 0)
+        if not math.isfinite(sigma):
+            raise ValueError(sigma)  # "nan", "inf" and "1e999" parse as floats but are not a σ_pt
         pt.record_homogeneity(request.user, item, pairs, later, sigma)  # type: ignore[arg-type]
         messages.success(request, _("Homogeneity of item %(item)s recorded.") % {"item": item.code})
     except ValueError:
@@ -185,10 +189,10 @@ def submit(request: HttpRequest, pk: int) -> HttpResponse:
     r, _manager, mine = _round(request, pk)
     if mine is None:
         raise Http404
-    item = get_object_or_404(r.items, pk=request.POST.get("item") or 0)
+    item = get_object_or_404(r.items, pk=posted_id(request.POST, "item"))
     try:
         if request.POST.get("analysis"):
-            pt.submit_from_lims(request.user, mine, item, int(request.POST["analysis"]))  # type: ignore[arg-type]
+            pt.submit_from_lims(request.user, mine, item, posted_id(request.POST, "analysis"))  # type: ignore[arg-type]
         else:
             pt.submit_result(request.user, mine, item, request.POST.get("value", ""),  # type: ignore[arg-type]
                              request.POST.get("expanded_uncertainty", ""), request.POST.get("coverage_factor", ""),

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from opentic.core.feedback import posted_id
 from opentic.core.permissions import is_regulator, lab_of
 from opentic.lims.models import Sample
 
@@ -29,7 +30,7 @@ def approve(request: HttpRequest, sample_pk: int) -> HttpResponse:
     sample = get_object_or_404(Sample, pk=sample_pk, institution_id=_own(request))
     replaces = None
     if request.POST.get("replaces"):
-        replaces = get_object_or_404(Report, pk=request.POST["replaces"], sample=sample)
+        replaces = get_object_or_404(Report, pk=posted_id(request.POST, "replaces"), sample=sample)
     try:
         report = services.issue_report(request.user, sample, request.POST.get("password", ""),  # type: ignore[arg-type]
                                        replaces=replaces, reason=request.POST.get("reason", ""))
