@@ -14,6 +14,7 @@ from ninja.responses import Status
 from pydantic import Field
 
 from opentic.core.api_auth import AUTH
+from opentic.core.http import AuthenticatedHttpRequest
 from opentic.portal.views import rate_limited
 
 from . import services
@@ -126,15 +127,15 @@ def verify_pdf(request: HttpRequest,
 
 
 @router.post("/reports", response={201: ReceiptOut}, summary="Register a report in the ledger")
-def register(request: HttpRequest, data: Form[RegisterIn],
+def register(request: AuthenticatedHttpRequest, data: Form[RegisterIn],
              pdf: FileEx[UploadedFile, P(description="the signed report PDF")]) -> Status[object]:
     """Register a signed report PDF (issue, amendment or withdrawal); answers once it is under a checkpoint."""
     user = request.user
-    if user.institution is None:  # type: ignore[union-attr]
+    if user.institution is None:
         raise HttpError(403, "只有检验检测机构可以登记报告")
     replaces = (data.replaces_number, data.replaces_code) if data.replaces_number and data.replaces_code else None
     receipt = services.register_report(
-        user, user.institution, data.number, pdf.read(), event=data.event,  # type: ignore[arg-type, union-attr]
+        user, user.institution, data.number, pdf.read(), event=data.event,
         code=data.code, replaces=replaces)
     return Status(201, {"number": receipt.number, "code": receipt.code, "log": receipt.origin, "index": receipt.index,
                         "url": receipt.url, "proof": receipt.proof})

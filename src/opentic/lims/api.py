@@ -16,6 +16,7 @@ from pydantic import Field
 
 from opentic.core.api_auth import AUTH
 from opentic.core.api_schemas import MAX_ID, ErrorOut, Paged, id_param
+from opentic.core.http import AuthenticatedHttpRequest
 from opentic.core.permissions import lab_of
 from opentic.registry.importing import ImportRejected
 from opentic.registry.models import Instrument
@@ -102,7 +103,7 @@ def _analysis(a: Analysis) -> dict[str, object]:
 @router.get("/samples", response=list[SampleOut], summary="Your laboratory's samples",
             description="Your laboratory's samples, newest first, filtered by state or number/name. Paged.")
 @paginate(Paged)
-def samples(request: HttpRequest, filters: Query[SampleFilter]) -> list[dict[str, object]]:
+def samples(request: AuthenticatedHttpRequest, filters: Query[SampleFilter]) -> list[dict[str, object]]:
     queryset = Sample.objects.filter(institution_id=_institution_id(request)).select_related("test_object")
     if filters.state:
         queryset = queryset.filter(state=filters.state)
@@ -113,7 +114,7 @@ def samples(request: HttpRequest, filters: Query[SampleFilter]) -> list[dict[str
 
 @router.get("/samples/{int:pk}", response=SampleDetailOut, summary="A sample with its analyses",
             description="One of your laboratory's samples with every analysis, its result, conformity and version.")
-def sample(request: HttpRequest, pk: PathEx[int, id_param("the sample's id")]) -> dict[str, object]:
+def sample(request: AuthenticatedHttpRequest, pk: PathEx[int, id_param("the sample's id")]) -> dict[str, object]:
     s = get_object_or_404(Sample.objects.select_related("test_object"), pk=pk, institution_id=_institution_id(request))
     analyses = s.analyses.select_related("service__parameter", "service__standard").order_by("id")
     return {**_sample(s), "analyses": [_analysis(a) for a in analyses]}
@@ -123,14 +124,14 @@ def sample(request: HttpRequest, pk: PathEx[int, id_param("the sample's id")]) -
              summary="Enter a result",
              description="Enter or correct an analysis's result (a correction needs its reason). 409 when the "
                          "analysis changed since the version you read; 422 with the reason when refused.")
-def result(request: HttpRequest, data: AnalysisResultIn,
+def result(request: AuthenticatedHttpRequest, data: AnalysisResultIn,
            pk: PathEx[int, id_param("the analysis's id")]) -> Status[object]:
     analysis = get_object_or_404(Analysis, pk=pk, sample__institution_id=_institution_id(request))
     instrument = None
     if data.instrument_id is not None:
         instrument = get_object_or_404(Instrument, pk=data.instrument_id, institution_id=_institution_id(request))
     try:
-        saved = services.enter_result(request.user, analysis, data.value, instrument=instrument,  # type: ignore[arg-type]
+        saved = services.enter_result(request.user, analysis, data.value, instrument=instrument,
                                       uncertainty=data.uncertainty, coverage_factor=data.coverage_factor,
                                       reason=data.reason, expected_version=data.version)
     except services.Conflict as exc:
@@ -145,7 +146,7 @@ def result(request: HttpRequest, data: AnalysisResultIn,
              summary="Import an instrument's results file",
              description="Results from an instrument's export, read through one of your saved mappings; every "
                          "result or none, each faulty line named in the 422.")
-def instrument_file(request: HttpRequest,
+def instrument_file(request: AuthenticatedHttpRequest,
                     mapping_id: PathEx[int, id_param("the saved mapping's id")],
                     file: FileEx[UploadedFile, P(description="the instrument's export (XLSX or CSV)")],
                     reason: QueryEx[str, P(description="why, when results already entered change",
@@ -153,7 +154,7 @@ def instrument_file(request: HttpRequest,
     mapping = get_object_or_404(InstrumentMapping.objects.select_related("instrument"), pk=mapping_id,
                                 institution_id=_institution_id(request))
     try:
-        summary = import_results(request.user, mapping, file.name or "upload", file.read(), reason)  # type: ignore[arg-type]
+        summary = import_results(request.user, mapping, file.name or "upload", file.read(), reason)
     except ImportRejected as exc:
         return Status(422, {"detail": str(exc), "errors": [e.__dict__ for e in exc.errors]})
     return Status(200, summary.__dict__)

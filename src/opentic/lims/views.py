@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from opentic.core import audit
 from opentic.core.feedback import posted_id, refused
+from opentic.core.http import AuthenticatedHttpRequest
 from opentic.core.models import AuditEvent, Role, User
 from opentic.core.permissions import lab_of
 from opentic.numerics.reporting import BelowLoq, Reporting, formatted
@@ -59,7 +60,7 @@ def _sample(request: HttpRequest, pk: int) -> Sample:
 
 
 @login_required
-def sample_list(request: HttpRequest) -> HttpResponse:
+def sample_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     institution_id = _institution_id(request)
     form = SampleFilterForm(request.GET or None)
     samples = Sample.objects.filter(institution_id=institution_id).select_related("test_object", "order")
@@ -76,7 +77,7 @@ def sample_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def register(request: HttpRequest) -> HttpResponse:
+def register(request: AuthenticatedHttpRequest) -> HttpResponse:
     institution_id = _institution_id(request)
     form = RegisterForm(institution_id, request.POST if "name" in request.POST else None)
     upload = UploadForm(institution_id, request.POST if "file" in request.FILES else None, request.FILES or None)
@@ -88,7 +89,7 @@ def register(request: HttpRequest) -> HttpResponse:
             errors.append(_("Unknown object: %(name)s") % {"name": data["test_object"]})
         else:
             try:
-                sample = services.register_samples(request.user, data["order"], [{  # type: ignore[arg-type]
+                sample = services.register_samples(request.user, data["order"], [{
                     "name": data["name"], "test_object": obj, "services": list(data["services"]),
                     "batch_number": data["batch_number"], "production_date": data["production_date"],
                 }], allow_non_accredited=data["allow_non_accredited"])[0]
@@ -99,7 +100,7 @@ def register(request: HttpRequest) -> HttpResponse:
     if upload.is_bound and upload.is_valid():
         file = upload.cleaned_data["file"]
         try:
-            created = import_samples(request.user, upload.cleaned_data["order"], file.name, file.read(),  # type: ignore[arg-type]
+            created = import_samples(request.user, upload.cleaned_data["order"], file.name, file.read(),
                                      allow_non_accredited=upload.cleaned_data["allow_non_accredited"])
             messages.success(request, _("%(count)d samples registered.") % {"count": len(created)})
             return redirect("lims:list")
@@ -130,7 +131,7 @@ def _rows(sample: Sample, user: Any) -> list[dict[str, Any]]:
 
 
 @login_required
-def sample(request: HttpRequest, pk: int) -> HttpResponse:
+def sample(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     s = _sample(request, pk)
     instruments = Instrument.objects.filter(institution_id=s.institution_id, status=InstrumentStatus.IN_SERVICE,
                                             calibration_due__gte=timezone.localdate()).order_by("name")
@@ -141,7 +142,7 @@ def sample(request: HttpRequest, pk: int) -> HttpResponse:
         # Reports build on the LIMS, not the other way round: looked up by name, not imported.
         "reports": apps.get_model("reports", "Report").objects.filter(sample=s).select_related(
             "replaces").order_by("issued_at"),
-        "can_approve": s.state in (SampleState.VERIFIED, SampleState.REPORTED) and request.user.has_role(  # type: ignore[union-attr]
+        "can_approve": s.state in (SampleState.VERIFIED, SampleState.REPORTED) and request.user.has_role(
             Role.SIGNATORY),
     })
 
@@ -150,7 +151,7 @@ def sample(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def receive(request: HttpRequest, pk: int) -> HttpResponse:
+def receive(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     s = _sample(request, pk)
     form = ReceiveForm(request.POST)
     if not form.is_valid():
@@ -158,7 +159,7 @@ def receive(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("lims:sample", pk=s.pk)
     d = form.cleaned_data
     try:
-        services.receive_sample(request.user, s, d["condition"], accepted=d["decision"] != "reject",  # type: ignore[arg-type]
+        services.receive_sample(request.user, s, d["condition"], accepted=d["decision"] != "reject",
                                 reason=d["reason"], expected_version=d["version"] or None)
     except (ValidationError, PermissionDenied) as exc:
         refused(request, exc)
@@ -167,7 +168,7 @@ def receive(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def result(request: HttpRequest, pk: int, analysis_pk: int) -> HttpResponse:
+def result(request: AuthenticatedHttpRequest, pk: int, analysis_pk: int) -> HttpResponse:
     s = _sample(request, pk)
     analysis = get_object_or_404(Analysis, pk=analysis_pk, sample=s)
     form = ResultForm(s.institution_id, request.POST)
@@ -176,7 +177,7 @@ def result(request: HttpRequest, pk: int, analysis_pk: int) -> HttpResponse:
         return redirect("lims:sample", pk=s.pk)
     d = form.cleaned_data
     try:
-        services.enter_result(request.user, analysis, d["value"], instrument=d["instrument"],  # type: ignore[arg-type]
+        services.enter_result(request.user, analysis, d["value"], instrument=d["instrument"],
                               uncertainty=d["uncertainty"], reason=d["reason"],
                               expected_version=d["version"] or None)
     except (ValidationError, PermissionDenied) as exc:
@@ -186,7 +187,7 @@ def result(request: HttpRequest, pk: int, analysis_pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def verify(request: HttpRequest, pk: int) -> HttpResponse:
+def verify(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Sign the chosen results as verified: one password, one signature, all of them or none."""
     s = _sample(request, pk)
     form = VerifyForm(s, request.POST)
@@ -194,7 +195,7 @@ def verify(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "; ".join(form_errors(form)))
         return redirect("lims:sample", pk=s.pk)
     try:
-        services.verify_results(request.user, s, form.cleaned_data["analysis"],  # type: ignore[arg-type]
+        services.verify_results(request.user, s, form.cleaned_data["analysis"],
                                 form.cleaned_data["password"])
     except (ValidationError, PermissionDenied) as exc:
         refused(request, exc)
@@ -203,18 +204,18 @@ def verify(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def retest(request: HttpRequest, pk: int, analysis_pk: int) -> HttpResponse:
+def retest(request: AuthenticatedHttpRequest, pk: int, analysis_pk: int) -> HttpResponse:
     s = _sample(request, pk)
     analysis = get_object_or_404(Analysis, pk=analysis_pk, sample=s)
     try:
-        services.request_retest(request.user, analysis, request.POST.get("reason", ""))  # type: ignore[arg-type]
+        services.request_retest(request.user, analysis, request.POST.get("reason", ""))
     except (ValidationError, PermissionDenied) as exc:
         refused(request, exc)
     return redirect("lims:sample", pk=s.pk)
 
 
 @login_required
-def history(request: HttpRequest, pk: int) -> HttpResponse:
+def history(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     s = _sample(request, pk)
     ids = [str(i) for i in s.analyses.values_list("pk", flat=True)]
     events = AuditEvent.objects.filter(chain=audit.chain_key(s.institution_id)).filter(
@@ -227,7 +228,7 @@ def history(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def worksheets(request: HttpRequest) -> HttpResponse:
+def worksheets(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Open worksheets, and a new one from the pending analyses of a method."""
     institution_id = _institution_id(request)
     service_choices = AnalysisService.objects.filter(institution_id=institution_id).select_related("parameter",
@@ -245,7 +246,7 @@ def worksheets(request: HttpRequest) -> HttpResponse:
             if d["reference_material"] is not None:
                 qc.append(QC("control", reference_material=d["reference_material"]))
             try:
-                sheet = create_worksheet(request.user, d["service"], d["instrument"], pending, qc)  # type: ignore[arg-type]
+                sheet = create_worksheet(request.user, d["service"], d["instrument"], pending, qc)
                 return redirect("lims:worksheet", pk=sheet.pk)
             except (ValidationError, PermissionDenied) as exc:
                 refused(request, exc)
@@ -263,7 +264,7 @@ def worksheets(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def worksheet(request: HttpRequest, pk: int) -> HttpResponse:
+def worksheet(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The grid: one input per position, Tab from one to the next, one Save for the lot.
 
     A constant number of queries whatever its size (tests/lims/test_views.py counts them)."""
@@ -271,9 +272,11 @@ def worksheet(request: HttpRequest, pk: int) -> HttpResponse:
     sheet = get_object_or_404(Worksheet.objects.select_related("service__parameter", "service__standard",
                                                                "instrument"), pk=pk, institution_id=institution_id)
     if request.method == "POST":
-        values = {int(k.removeprefix("p")): v for k, v in request.POST.items() if k.startswith("p") and k[1:].isdigit()}
+        # one input per position, named p<position id>; each value a string (a repeated name keeps its last)
+        values = {int(k[1:]): str(request.POST.get(k, "")) for k in request.POST
+                  if k.startswith("p") and k[1:].isascii() and k[1:].isdigit()}
         try:
-            saved = enter_worksheet_results(request.user, sheet, values, request.POST.get("reason", ""))  # type: ignore[arg-type]
+            saved = enter_worksheet_results(request.user, sheet, values, request.POST.get("reason", ""))
             messages.success(request, _("%(count)d results saved.") % {"count": len(saved)})
         except (ValidationError, PermissionDenied) as exc:
             refused(request, exc)
@@ -337,7 +340,7 @@ def _grid_rows(sheet: Worksheet, positions: list[Position], z: dict[int, float])
 
 
 @login_required
-def labels(request: HttpRequest, pk: int) -> HttpResponse:
+def labels(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The sample's label, or with ?order=1 the labels of every sample of its order."""
     s = _sample(request, pk)
     samples = Sample.objects.filter(order=s.order).order_by("lab_number") if request.GET.get("order") else [s]
@@ -351,12 +354,12 @@ def labels(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def setup(request: HttpRequest) -> HttpResponse:
+def setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Methods, analysts' authorizations and specifications: what an institution admin maintains."""
     institution_id = _institution_id(request)
     institution = get_object_or_404(Institution, pk=institution_id)
     user = request.user
-    if not user.has_role(Role.INSTITUTION_ADMIN):  # type: ignore[union-attr]
+    if not user.has_role(Role.INSTITUTION_ADMIN):
         raise PermissionDenied
     today = timezone.localdate()
     scope = ScopeLine.objects.valid_on(today).filter(institution_id=institution_id).values_list(
@@ -377,7 +380,7 @@ def setup(request: HttpRequest) -> HttpResponse:
                 if form.is_valid():
                     d = form.cleaned_data
                     parameter_id, standard_id = (int(x) for x in d["method"].split(":"))
-                    services.save_service(user, institution, d["keyword"], parameter_id, standard_id, d["unit"],  # type: ignore[arg-type]
+                    services.save_service(user, institution, d["keyword"], parameter_id, standard_id, d["unit"],
                                           d["places"], d["loq"], d["lod"], d["below_loq"], d["formula"], d["reason"])
                     messages.success(request, _("Saved."))
                     return redirect("lims:setup")
@@ -387,18 +390,18 @@ def setup(request: HttpRequest) -> HttpResponse:
                 if grant.is_valid():
                     d = grant.cleaned_data
                     analyst = staff.get(pk=d["user"])
-                    services.authorize(user, analyst, int(d["standard"]), d["valid_from"], d["valid_until"])  # type: ignore[arg-type]
+                    services.authorize(user, analyst, int(d["standard"]), d["valid_from"], d["valid_until"])
                     messages.success(request, _("Saved."))
                     return redirect("lims:setup")
                 forms_["grant"] = grant
             elif which == "revoke":
                 item = get_object_or_404(MethodAuthorization, pk=posted_id(request.POST, "grant"),
                                          user__institution_id=institution_id)
-                services.revoke(user, item, request.POST.get("reason", ""))  # type: ignore[arg-type]
+                services.revoke(user, item, request.POST.get("reason", ""))
                 return redirect("lims:setup")
             elif which == "budget":
                 service = get_object_or_404(services_, pk=posted_id(request.POST, "service"))
-                found = services.save_uncertainty_budget(user, service, _budget_lines(  # type: ignore[arg-type]
+                found = services.save_uncertainty_budget(user, service, _budget_lines(
                     request.POST.get("lines", "")))
                 messages.success(request, _("Uncertainty budget saved: u_rel %(u).2f %%, k = %(k).2f.")
                                  % {"u": found.uc * 100, "k": found.k})
@@ -411,7 +414,7 @@ def setup(request: HttpRequest) -> HttpResponse:
                     parameter = Parameter.objects.filter(name=d["parameter"].strip()).first()
                     if obj is None or parameter is None:
                         raise ValidationError(_("Unknown object or parameter."))
-                    services.save_specification(user, institution, d["name"], obj, parameter.pk, d["unit"],  # type: ignore[arg-type]
+                    services.save_specification(user, institution, d["name"], obj, parameter.pk, d["unit"],
                                                 d["lower"], d["upper"], d["reason"])
                     messages.success(request, _("Saved."))
                     return redirect("lims:setup")
@@ -468,7 +471,7 @@ def _parse_columns(text: str) -> dict[str, str]:
 
 
 @login_required
-def instrument_files(request: HttpRequest) -> HttpResponse:
+def instrument_files(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Saved mappings of the lab's instrument exports, and the upload of a file through one of them."""
     institution_id = _institution_id(request)
     errors: list[str] = []
@@ -477,7 +480,7 @@ def instrument_files(request: HttpRequest) -> HttpResponse:
             if request.POST.get("form") == "mapping":
                 instrument = get_object_or_404(Instrument, pk=posted_id(request.POST, "instrument"),
                                                institution_id=institution_id)
-                services.save_mapping(request.user, instrument, request.POST.get("name", ""),  # type: ignore[arg-type]
+                services.save_mapping(request.user, instrument, request.POST.get("name", ""),
                                       request.POST.get("sample_column", ""),
                                       _parse_columns(request.POST.get("columns", "")),
                                       request.POST.get("type_column", ""),
@@ -489,7 +492,7 @@ def instrument_files(request: HttpRequest) -> HttpResponse:
             upload = request.FILES.get("file")
             if upload is None:
                 raise ValidationError(_("Choose a file."))
-            summary = import_results(request.user, mapping, upload.name or "upload", upload.read(),  # type: ignore[arg-type]
+            summary = import_results(request.user, mapping, upload.name or "upload", upload.read(),
                                      request.POST.get("reason", ""))
             messages.success(request, _("%(results)d results imported, %(calculated)d calculated.") % {
                 "results": summary.results, "calculated": summary.calculated})

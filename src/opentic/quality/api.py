@@ -11,6 +11,7 @@ from pydantic import Field
 
 from opentic.core.api_auth import AUTH
 from opentic.core.api_schemas import ErrorOut, id_param
+from opentic.core.http import AuthenticatedHttpRequest
 from opentic.core.permissions import lab_of
 
 from . import pt
@@ -71,7 +72,7 @@ def _result(s: Submission, published: bool) -> dict[str, object]:
 @router.get("/rounds", response=list[RoundOut], summary="Your PT rounds",
             description="The proficiency-testing rounds your institution takes part in, latest deadline first, "
                         "with your participant code and the items.")
-def rounds(request: HttpRequest) -> list[dict[str, object]]:
+def rounds(request: AuthenticatedHttpRequest) -> list[dict[str, object]]:
     out = []
     for p in Participation.objects.filter(institution_id=lab_of(request.user)).select_related(
             "round__scheme__parameter").prefetch_related("round__items").order_by("-round__deadline")[:200]:
@@ -86,12 +87,12 @@ def rounds(request: HttpRequest) -> list[dict[str, object]]:
              summary="Submit a PT result",
              description="Submit or replace your result for one item before the deadline (replacing needs the "
                          "version you read).")
-def submit(request: HttpRequest, payload: PtResultIn, round_id: RoundId) -> Status[object]:
+def submit(request: AuthenticatedHttpRequest, payload: PtResultIn, round_id: RoundId) -> Status[object]:
     mine = _mine(request, round_id)
     item = mine.round.items.filter(code=payload.item).first()
     if item is None:
         return Status(422, {"detail": {"item": [f"本轮没有样品 {payload.item}"]}})
-    row = pt.submit_result(request.user, mine, item, payload.value, payload.expanded_uncertainty,  # type: ignore[arg-type]
+    row = pt.submit_result(request.user, mine, item, payload.value, payload.expanded_uncertainty,
                            payload.coverage_factor, method=payload.method, source=Submission.Source.API,
                            expected_version=payload.version)
     return Status(201, _result(row, False))
@@ -99,7 +100,7 @@ def submit(request: HttpRequest, payload: PtResultIn, round_id: RoundId) -> Stat
 
 @router.get("/rounds/{round_id}/results", response=list[PtResultOut], summary="Your PT results",
             description="Your submitted results for a round; scores and performance once the round is published.")
-def results(request: HttpRequest, round_id: RoundId) -> list[dict[str, object]]:
+def results(request: AuthenticatedHttpRequest, round_id: RoundId) -> list[dict[str, object]]:
     mine = _mine(request, round_id)
     published = mine.round.state == Round.State.PUBLISHED
     return [_result(s, published) for s in mine.submissions.select_related("item", "score")]

@@ -18,6 +18,7 @@ from pydantic import Field
 
 from opentic.core.api_auth import AUTH
 from opentic.core.api_schemas import ErrorOut, Paged, id_param
+from opentic.core.http import AuthenticatedHttpRequest
 from opentic.core.permissions import can_view_private, is_regulator
 from opentic.registry import services
 from opentic.registry.filters import filter_institutions
@@ -124,47 +125,47 @@ def _private(request: HttpRequest, pk: int) -> Institution:
 @router.get("/institutions", response=list[InstitutionOut], summary="Institutions",
             description="Regulators see every institution; institution staff see their own. Filtered, paged.")
 @paginate(Paged)
-def list_institutions(request: HttpRequest, filters: Query[InstitutionFilter]) -> QuerySet[Institution]:
+def list_institutions(request: AuthenticatedHttpRequest, filters: Query[InstitutionFilter]) -> QuerySet[Institution]:
     return filter_institutions(_visible(request), filters.model_dump(exclude_none=True)).order_by("name")
 
 
 @router.get("/institutions/{int:pk}", response=InstitutionOut, summary="An institution",
             description="The register's record of one institution (its regulator or its own staff; 404 to others).")
-def get_institution(request: HttpRequest, pk: InstitutionId) -> Institution:
+def get_institution(request: AuthenticatedHttpRequest, pk: InstitutionId) -> Institution:
     return _private(request, pk)
 
 
 @router.get("/institutions/{int:pk}/staff", response=list[StaffOut], summary="An institution's staff",
             description="Staff on the register, ID numbers masked (its regulator or its own staff; 404 to others).")
 @paginate(Paged)
-def list_staff(request: HttpRequest, pk: InstitutionId) -> QuerySet[Staff]:
+def list_staff(request: AuthenticatedHttpRequest, pk: InstitutionId) -> QuerySet[Staff]:
     return _private(request, pk).staff.order_by("employee_no")
 
 
 @router.get("/institutions/{int:pk}/instruments", response=list[InstrumentOut], summary="An institution's instruments",
             description="Instruments with calibration due dates (its regulator or its own staff; 404 to others).")
 @paginate(Paged)
-def list_instruments(request: HttpRequest, pk: InstitutionId) -> QuerySet[Instrument]:
+def list_instruments(request: AuthenticatedHttpRequest, pk: InstitutionId) -> QuerySet[Instrument]:
     return _private(request, pk).instruments.order_by("asset_number")
 
 
 @router.post("/institutions/{int:pk}/status", response=InstitutionOut, summary="Change an institution's status",
              description="Suspend, revoke, expire or restore a certificate, with the reason. Regulators only; "
                          "a transition the rules forbid answers 422.")
-def change_status(request: HttpRequest, payload: StatusIn, pk: InstitutionId) -> Institution:
+def change_status(request: AuthenticatedHttpRequest, payload: StatusIn, pk: InstitutionId) -> Institution:
     institution = _private(request, pk)
-    return services.change_institution_status(request.user, institution, payload.status, payload.reason)  # type: ignore[arg-type]
+    return services.change_institution_status(request.user, institution, payload.status, payload.reason)
 
 
 @router.post("/imports/{kind}", response={200: RegisterImportOut, 422: RegisterImportErrorOut},
              summary="Import a register file", description="Institutions (regulators), or an institution's scope, "
              "staff or instruments, from XLSX or CSV; all rows or none, every faulty row named in the 422.")
 def import_file(
-    request: HttpRequest, file: FileEx[UploadedFile, P(description="the XLSX or CSV file")],
+    request: AuthenticatedHttpRequest, file: FileEx[UploadedFile, P(description="the XLSX or CSV file")],
     kind: PathEx[Literal["institutions", "scope", "staff", "instruments"], P(description="what the file holds")],
 ) -> Status[object]:
     try:
-        result = run_import(request.user, kind, file.name or "upload", file.read())  # type: ignore[arg-type]
+        result = run_import(request.user, kind, file.name or "upload", file.read())
     except ImportRejected as exc:
         return Status(422, {"detail": str(exc), "errors": [e.__dict__ for e in exc.errors]})
     return Status(200, result)
@@ -174,7 +175,7 @@ def import_file(
             description="The institutions visible to you (filtered) and their scope, staff or instruments, as a "
                         "spreadsheet in the import's own layout.")
 def export_file(
-    request: HttpRequest, filters: Query[InstitutionFilter],
+    request: AuthenticatedHttpRequest, filters: Query[InstitutionFilter],
     kind: PathEx[Literal["institutions", "scope", "staff", "instruments"], P(description="what to export")],
     format: QueryEx[Literal["xlsx", "csv"], P(description="file format")] = "xlsx",
 ) -> HttpResponse:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from opentic.core import audit
+from opentic.core.http import AuthenticatedHttpRequest
 from opentic.core.models import AuditEvent
 from opentic.core.permissions import can_manage_staff_and_instruments, can_view_private, is_regulator
 from opentic.registry import services
@@ -34,7 +35,7 @@ def visible_institution(request: HttpRequest, pk: int) -> Institution:
 
 
 @login_required
-def institution_list(request: HttpRequest) -> HttpResponse:
+def institution_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not is_regulator(request.user):
         raise PermissionDenied
     form = InstitutionFilterForm(request.GET or None)
@@ -48,7 +49,7 @@ def institution_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def institution_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def institution_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     institution = visible_institution(request, pk)
     today = timezone.localdate()
     lines = (institution.scope_lines.select_related("test_object", "parameter", "standard")
@@ -69,7 +70,7 @@ def institution_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def institution_history(request: HttpRequest, pk: int) -> HttpResponse:
+def institution_history(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     institution = visible_institution(request, pk)
     events = audit.history(institution) | AuditEvent.objects.filter(chain=audit.chain_key(institution.pk))
     return render(request, "registry/history.html", {
@@ -81,13 +82,13 @@ def institution_history(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def institution_status(request: HttpRequest, pk: int) -> HttpResponse:
+def institution_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     institution = visible_institution(request, pk)
     form = StatusChangeForm(request.POST)
     if form.is_valid():
         try:
             services.change_institution_status(
-                request.user, institution, form.cleaned_data["status"], form.cleaned_data["reason"]  # type: ignore[arg-type]
+                request.user, institution, form.cleaned_data["status"], form.cleaned_data["reason"]
             )
             messages.success(request, _("Status changed."))
         except ValidationError as exc:
@@ -98,7 +99,7 @@ def institution_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def export_view(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
+def export_view(request: AuthenticatedHttpRequest, kind: str, fmt: str) -> HttpResponse:
     if kind not in SHEETS or fmt not in EXPORT_FORMATS:
         raise Http404
     if is_regulator(request.user):
@@ -106,8 +107,8 @@ def export_view(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
         queryset: QuerySet[Institution] = Institution.objects.all()
         if form.is_valid():
             queryset = filter_institutions(queryset, form.cleaned_data)
-    elif request.user.institution_id and kind != "institutions":  # type: ignore[union-attr]
-        queryset = Institution.objects.filter(pk=request.user.institution_id)  # type: ignore[union-attr]
+    elif request.user.institution_id and kind != "institutions":
+        queryset = Institution.objects.filter(pk=request.user.institution_id)
     else:
         raise PermissionDenied
     data, filename = export(kind, queryset, fmt)
@@ -117,9 +118,9 @@ def export_view(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
 
 
 @login_required
-def import_view(request: HttpRequest) -> HttpResponse:
+def import_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
-    if not (is_regulator(user) or can_manage_staff_and_instruments(user, user.institution_id)):  # type: ignore[union-attr]
+    if not (is_regulator(user) or can_manage_staff_and_instruments(user, user.institution_id)):
         raise PermissionDenied
     form = ImportForm(request.POST or None, request.FILES or None)
     errors: list[object] | None = None
@@ -127,7 +128,7 @@ def import_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            result = run_import(user, form.cleaned_data["kind"], upload.name, upload.read())  # type: ignore[arg-type]
+            result = run_import(user, form.cleaned_data["kind"], upload.name, upload.read())
         except ImportRejected as exc:
             errors = list(exc.errors)
         except PermissionDenied as exc:

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from opentic.core.feedback import posted_id
+from opentic.core.http import AuthenticatedHttpRequest
 from opentic.core.permissions import is_regulator, lab_of
 from opentic.lims.models import Sample
 
@@ -26,13 +27,13 @@ def _own(request: HttpRequest) -> int:
 
 @login_required
 @require_POST
-def approve(request: HttpRequest, sample_pk: int) -> HttpResponse:
+def approve(request: AuthenticatedHttpRequest, sample_pk: int) -> HttpResponse:
     sample = get_object_or_404(Sample, pk=sample_pk, institution_id=_own(request))
     replaces = None
     if request.POST.get("replaces"):
         replaces = get_object_or_404(Report, pk=posted_id(request.POST, "replaces"), sample=sample)
     try:
-        report = services.issue_report(request.user, sample, request.POST.get("password", ""),  # type: ignore[arg-type]
+        report = services.issue_report(request.user, sample, request.POST.get("password", ""),
                                        replaces=replaces, reason=request.POST.get("reason", ""))
         messages.success(request, f"报告 {report.number} 已签发并登记入账")
     except (ValidationError, PermissionDenied) as exc:
@@ -48,7 +49,7 @@ def _visible(request: HttpRequest, pk: int) -> Report:
 
 
 @login_required
-def pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     report = _visible(request, pk)
     response = HttpResponse(bytes(report.pdf), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{report.number}.pdf"'
@@ -56,19 +57,19 @@ def pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def twin(request: HttpRequest, pk: int) -> HttpResponse:
+def twin(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     report = _visible(request, pk)
     return HttpResponse(services.twin_json(report), content_type="application/json; charset=utf-8")
 
 
 @login_required
 @require_POST
-def start(request: HttpRequest) -> HttpResponse:
+def start(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Approve every verified sample of the lab with one signature; the batch runs in the background."""
     institution_id = _own(request)
     samples = list(Sample.objects.filter(institution_id=institution_id, state="verified"))
     try:
-        batch = start_batch(request.user, samples, request.POST.get("password", ""))  # type: ignore[arg-type]
+        batch = start_batch(request.user, samples, request.POST.get("password", ""))
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
         return redirect("lims:list")
@@ -77,14 +78,14 @@ def start(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def batch(request: HttpRequest, pk: int) -> HttpResponse:
+def batch(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(ReportBatch, pk=pk, institution_id=_own(request))
     template = "reports/_batch.html" if request.headers.get("HX-Request") else "reports/batch.html"
     return render(request, template, {"batch": item})
 
 
 @login_required
-def seal_page(request: HttpRequest) -> HttpResponse:
+def seal_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The institution's seal image: shown to its staff, replaced by its administrator."""
     institution_id = _own(request)
     if request.method == "POST":
@@ -92,7 +93,7 @@ def seal_page(request: HttpRequest) -> HttpResponse:
         try:
             if upload is None:
                 raise ValidationError("请选择印章图片(PNG)")
-            save_seal(request.user, upload.read())  # type: ignore[arg-type]
+            save_seal(request.user, upload.read())
             messages.success(request, "检验检测专用章已更新,之后签发的报告使用新印章")
             return redirect("reports:seal")
         except (ValidationError, PermissionDenied) as exc:
