@@ -69,6 +69,10 @@ MATRIX = [
     ("proficiency testing home", "get", "/quality/pt/", set(PERSONAS) - {"anonymous"}, {"anonymous": 302}),
     ("api pt rounds", "get", "/api/quality/pt/rounds", LAB_A | {"b_admin"}, {"anonymous": 401, "*": 404}),
     # (a round's own pages are checked persona by persona in tests/quality/test_pt_views.py)
+    ("own API tokens", "get", "/account/tokens/", set(PERSONAS) - {"anonymous"}, {"anonymous": 302}),
+    ("issue an API token (nothing posted: refused)", "post", "/account/tokens/", set(), {"anonymous": 302, "*": 422}),
+    ("password change", "get", "/account/password/", set(PERSONAS) - {"anonymous"}, {"anonymous": 302}),
+    ("password changed", "get", "/account/password/done/", set(PERSONAS) - {"anonymous"}, {"anonymous": 302}),
 ]
 
 
@@ -96,6 +100,19 @@ def test_matrix(world: World, persona: str, name: str, method: str, url: str, al
     else:
         denied = denied or {}
         assert response.status_code == denied.get(persona, denied.get("*")), (name, persona, response.status_code)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_only_its_owner_revokes_a_token(world: World, persona: str) -> None:
+    from opentic.core.models import ApiToken
+    from opentic.core.tokens import issue_token
+
+    token, _ = issue_token(world.a_admin, "lims", actor=world.a_admin)
+    response = world.client(persona).post(f"/account/tokens/{token.pk}/revoke/")
+    assert response.status_code == {"a_admin": 302, "anonymous": 302}.get(persona, 404), persona
+    revoked = ApiToken.objects.get(pk=token.pk).revoked_at is not None
+    assert revoked == (persona == "a_admin")
 
 
 @pytest.mark.django_db
