@@ -116,6 +116,24 @@ def test_only_its_owner_revokes_a_token(world: World, persona: str) -> None:
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_only_the_lab_and_its_regulator_link_a_staff_account(world: World, persona: str) -> None:
+    from opentic.registry.models import Staff
+
+    staff = Staff.objects.get(institution=world.lab_a, name="张伟")
+    url = f"/registry/institutions/{world.lab_a.pk}/staff/{staff.pk}/account/"
+    response = world.client(persona).post(url, {"user": world.a_signatory.pk})
+    staff.refresh_from_db()
+    linked = persona in ("a_admin", "regulator", "platform_admin")
+    # lab A's staff without the admin role are refused (a message); another lab does not learn it exists
+    assert response.status_code == (404 if persona == "b_admin" else 302), persona
+    assert (staff.user_id == world.a_signatory.pk) == linked, persona
+    if linked:
+        page = world.client(persona).get(f"/registry/institutions/{world.lab_a.pk}/").content.decode()
+        assert f'<option value="{world.a_signatory.pk}" selected>' in page
+
+
+@pytest.mark.django_db
 def test_lists_and_exports_hold_only_own_data(world: World) -> None:
     client = world.client("a_admin")
     listed = client.get("/api/registry/institutions").json()["items"]

@@ -52,3 +52,4 @@ def test_an_account_is_linked_only_by_its_lab_and_to_one_person(lab: Lab) -> Non
                                   id_masked="5001**********0009")
     with pytest.raises(ValidationError, match="已关联"):
         registry.link_account(world.a_admin, second, world.a_signatory)
+

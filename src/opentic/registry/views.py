@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,13 +17,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from opentic.core import audit
+from opentic.core.feedback import refused
 from opentic.core.http import AuthenticatedHttpRequest
-from opentic.core.models import AuditEvent
+from opentic.core.models import AuditEvent, User
 from opentic.core.permissions import can_manage_staff_and_instruments, can_view_private, is_regulator
 from opentic.registry import services
 from opentic.registry.filters import ImportForm, InstitutionFilterForm, StatusChangeForm, filter_institutions
 from opentic.registry.importing import ImportRejected
-from opentic.registry.models import ImportBatch, Institution
+from opentic.registry.models import ImportBatch, Institution, Staff
 from opentic.registry.sheets import SHEETS, export, run_import
 
 EXPORT_FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -60,13 +64,42 @@ def institution_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
         "units": institution.spatial_units(),
         "lines": lines[:500],
         "line_count": lines.count(),
-        "staff": institution.staff.prefetch_related("signatory_authorizations").order_by("employee_no")[:200],
+        "staff": institution.staff.select_related("user").prefetch_related(
+            "signatory_authorizations").order_by("employee_no")[:200],
         "staff_count": institution.staff.count(),
         "instruments": institution.instruments.order_by("asset_number")[:200],
         "instrument_count": institution.instruments.count(),
         "status_form": StatusChangeForm() if is_regulator(request.user) else None,
         "can_manage": can_manage_staff_and_instruments(request.user, institution.pk),
+        "accounts": User.objects.filter(institution=institution).order_by("username"),
     })
+
+
+class AccountForm(forms.Form):
+    user = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+
+    def __init__(self, institution: Institution, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast("forms.ModelChoiceField[User]", self.fields["user"]).queryset = User.objects.filter(
+            institution=institution)
+
+
+@login_required
+@require_POST
+def staff_account(request: AuthenticatedHttpRequest, pk: int, staff_pk: int) -> HttpResponse:
+    """Say which account is this staff member: signing authority follows this link, never a name."""
+    institution = visible_institution(request, pk)
+    staff = get_object_or_404(Staff, pk=staff_pk, institution=institution)
+    form = AccountForm(institution, request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose one of the institution's accounts."))
+    else:
+        try:
+            services.link_account(request.user, staff, form.cleaned_data["user"])
+            messages.success(request, _("Saved."))
+        except (ValidationError, PermissionDenied) as exc:
+            refused(request, exc)
+    return redirect("registry:detail", pk=institution.pk)
 
 
 @login_required
