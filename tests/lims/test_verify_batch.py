@@ -69,3 +69,15 @@ def test_results_of_another_sample_cannot_be_slipped_in(lab: Lab) -> None:
         services.verify_results(lab.world.a_reviewer, first, [first.analyses.get().pk, second.analyses.get().pk],
                                 PASSWORD)
     assert not Analysis.objects.filter(state="verified").exists()
+
+
+@pytest.mark.django_db
+def test_the_page_says_why_it_verifies_nothing(lab: Lab) -> None:
+    sample, other = lab.received(lab.pb), lab.received(lab.pb)
+    services.enter_result(lab.world.a_analyst, sample.analyses.get(), "0.31")
+    client = lab.world.client("a_reviewer")
+    url = f"/lims/samples/{sample.pk}/verify/"
+    assert "请选择要审核的结果" in client.post(url, {"password": PASSWORD}, follow=True).content.decode()
+    foreign = client.post(url, {"analysis": [other.analyses.get().pk], "password": PASSWORD}, follow=True)
+    assert "要审核的结果" in foreign.content.decode()  # not one of this sample's results: the form refuses it
+    assert not Analysis.objects.filter(state="verified").exists()

@@ -47,8 +47,9 @@ class ResultForm(forms.Form):
 
 
 class VerifyForm(forms.Form):
-    analysis = forms.TypedMultipleChoiceField(label=_("results"), coerce=int, choices=[])
-    password = forms.CharField(label=_("password"), max_length=128, strip=False)
+    # none chosen is the service's refusal to word ("请选择要审核的结果"), not the form's
+    analysis = forms.TypedMultipleChoiceField(label=_("results to verify"), coerce=int, choices=[], required=False)
+    password = forms.CharField(label=_("electronic signature password"), max_length=128, strip=False)
 
     def __init__(self, sample: Sample, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
