@@ -5,9 +5,13 @@ Short by design (max_examples per operation): it runs in every `make test`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
@@ -15,6 +19,17 @@ from opentic.core.api_auth import issue_token
 from tests.conftest import World
 
 schema = schemathesis.openapi.from_wsgi("/en/api/openapi.json", get_wsgi_application())
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection() -> Iterator[None]:
+    """schemathesis calls the WSGI app directly, whose request signals close the database connection
+    (Django's test client disconnects them too): on PostgreSQL that closed the test's transaction."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture(params=["a_admin", "regulator"])
