@@ -180,4 +180,14 @@ def _fuzz(spec: FormSpec, user: Any) -> None:
 def test_an_id_beyond_a_bigint_is_not_found(world: World, url: str) -> None:
     client = world.client("a_admin")
     client.raise_request_exception = False
-    assert client.get(url).status_code in (404, 422)  # SQLite's driver raised OverflowError: a 500
+    response = client.get(url)
+    assert response.status_code in (404, 422)  # SQLite's driver raised OverflowError: a 500
+    if url.startswith("/api/"):
+        assert response.json()["detail"]  # the API's refusals are JSON, as its document says
+
+
+@pytest.mark.django_db
+def test_an_api_address_naming_no_operation_is_a_json_404(world: World) -> None:
+    for url in ("/api/lims/samples/null,null", "/api/no-such-thing"):
+        response = world.client("a_admin").get(url)
+        assert response.status_code == 404 and response.json() == {"detail": "Not Found"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext
 from ninja import NinjaAPI
@@ -26,8 +26,9 @@ ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
 
 
 class OpenTicAPI(NinjaAPI):
-    """Every operation that takes input may answer 422 with an ErrorOut: the published document says so, so
-    that clients (and schemathesis) can rely on the shape of a refusal."""
+    """Every operation that takes input may answer 422, one that needs a token 401, one with an id in its path
+    404, each with an ErrorOut: the published document says so, so that clients (and schemathesis) can rely on
+    the shape of a refusal."""
 
     def get_openapi_schema(self, *, path_prefix: str | None = None,
                            path_params: dict[str, Any] | None = None) -> OpenAPISchema:
@@ -37,11 +38,18 @@ class OpenTicAPI(NinjaAPI):
         components.setdefault("ErrorOut", ErrorOut.model_json_schema())
         for methods in schema["paths"].values():
             for operation in methods.values():
+                responses = operation["responses"]
                 if operation.get("parameters") or operation.get("requestBody"):
-                    operation["responses"].setdefault(422, {
-                        "description": "Unprocessable Entity",
-                        "content": {"application/json": {"schema": ERROR_REF}}})
+                    responses.setdefault(422, _error(gettext("Unprocessable Entity")))
+                if operation.get("security"):
+                    responses.setdefault(401, _error(gettext("Unauthorized")))
+                if any(p.get("in") == "path" for p in operation.get("parameters", [])):
+                    responses.setdefault(404, _error(gettext("Not Found")))
         return schema
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": ERROR_REF}}}
 
 
 def _translate(node: Any) -> None:
@@ -74,6 +82,12 @@ api = OpenTicAPI(
     openapi_url="/openapi.json",
     docs=LocalizedSwagger(),
 )
+
+
+def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Any /api/ address that names no operation (an id that is not a number, a path that does not exist):
+    the API's own 404, in JSON as its document says, not the site's HTML page."""
+    return JsonResponse({"detail": "Not Found"}, status=404)
 
 
 def docs_page(request: HttpRequest) -> HttpResponse:

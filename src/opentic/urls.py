@@ -1,13 +1,14 @@
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 
-from opentic.api import api, docs_page, schema_document
+from opentic.api import api, docs_page, not_found, schema_document
 from opentic.ledger.urls import log_urlpatterns
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("api/", api.urls),
+    re_path(r"^api/(?P<rest>.*)$", not_found),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include((log_urlpatterns, "log"))),
 ]
