@@ -92,6 +92,10 @@ MATRIX = [
     ("pt follow-ups", "get", "/quality/pt/follow-ups/", REGULATORS, {"anonymous": 302, "*": 403}),
     ("pt follow-ups, closed", "get", "/quality/pt/follow-ups/?state=closed", REGULATORS,
      {"anonymous": 302, "*": 403}),
+    ("own API tokens", "get", "/account/tokens/", set(PERSONAS) - {"anonymous"}, {"anonymous": 302}),
+    ("issue an API token (nothing posted: refused)", "post", "/account/tokens/", set(), {"anonymous": 302, "*": 422}),
+    ("password change", "get", "/account/password/", set(PERSONAS) - {"anonymous"}, {"anonymous": 302}),
+    ("password changed", "get", "/account/password/done/", set(PERSONAS) - {"anonymous"}, {"anonymous": 302}),
 ]
 
 
@@ -145,6 +149,37 @@ def test_matrix(world: World, persona: str, name: str, method: str, url: str, al
     else:
         denied = denied or {}
         assert response.status_code == denied.get(persona, denied.get("*")), (name, persona, response.status_code)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_only_its_owner_revokes_a_token(world: World, persona: str) -> None:
+    from opentic.core.models import ApiToken
+    from opentic.core.tokens import issue_token
+
+    token, _ = issue_token(world.a_admin, "lims", actor=world.a_admin)
+    response = world.client(persona).post(f"/account/tokens/{token.pk}/revoke/")
+    assert response.status_code == {"a_admin": 302, "anonymous": 302}.get(persona, 404), persona
+    revoked = ApiToken.objects.get(pk=token.pk).revoked_at is not None
+    assert revoked == (persona == "a_admin")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_only_the_lab_and_its_regulator_link_a_staff_account(world: World, persona: str) -> None:
+    from opentic.registry.models import Staff
+
+    staff = Staff.objects.get(institution=world.lab_a, name="张伟")
+    url = f"/registry/institutions/{world.lab_a.pk}/staff/{staff.pk}/account/"
+    response = world.client(persona).post(url, {"user": world.a_signatory.pk})
+    staff.refresh_from_db()
+    linked = persona in ("a_admin", "regulator", "platform_admin")
+    # lab A's staff without the admin role are refused (a message); another lab does not learn it exists
+    assert response.status_code == (404 if persona == "b_admin" else 302), persona
+    assert (staff.user_id == world.a_signatory.pk) == linked, persona
+    if linked:
+        page = world.client(persona).get(f"/registry/institutions/{world.lab_a.pk}/").content.decode()
+        assert f'<option value="{world.a_signatory.pk}" selected>' in page
 
 
 @pytest.mark.django_db

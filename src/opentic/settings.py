@@ -115,6 +115,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "opentic.core.middleware.BoundedIdsMiddleware",
     # Before CSRF, which reads the form: an oversized or over-rate upload is refused unread (opentic.core.uploads).
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "opentic.core.uploads.UploadGuardMiddleware",

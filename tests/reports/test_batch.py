@@ -43,11 +43,11 @@ def test_a_batch_across_worker_processes(tmp_path: Path) -> None:
     subprocess.run([*cli, "migrate", "-v0"], env=env, check=True)
     subprocess.run([*cli, "demo-data", "--scale", "tiny", "--no-reports"], env=env, check=True,
                    capture_output=True)
-    # The demo's signatory signs in 食品 under the name of a staff member: set up as the demo does.
+    # The demo's signatory's account is a staff member who signs in 食品: set up as the demo does.
     setup = ("from opentic.core.models import User; from opentic.registry.models import SignatoryAuthorization as S; "
              "u = User.objects.get(username='lab1-signatory'); "
              "g = S.objects.filter(staff__institution_id=u.institution_id, fields__contains='食品').first(); "
-             "u.first_name = g.staff.name; u.save()")
+             "g.staff.user = u; g.staff.save()")
     subprocess.run([*cli, "shell", "-c", setup], env=env, check=True)
     out = subprocess.run([*cli, "reports", "batch", "--signatory", "lab1-signatory", "--password", "opentic-demo",
                           "--workers", "2"], env=env, check=True, capture_output=True, text=True).stdout

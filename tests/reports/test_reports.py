@@ -34,8 +34,8 @@ def make_signatory(lab: Lab, fields: str = "食品") -> None:
 
     staff = Staff.objects.get(institution=lab.world.lab_a, name="张伟")
     SignatoryAuthorization.objects.create(staff=staff, fields=fields, valid_from=dt.date(2024, 1, 1))
-    lab.world.a_signatory.first_name = "张伟"
-    lab.world.a_signatory.save()
+    staff.user = lab.world.a_signatory
+    staff.save()
 
 
 @pytest.mark.django_db

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, QueryDict
 
 
 def refused(request: HttpRequest, exc: Exception) -> None:
@@ -49,3 +49,12 @@ def keep_typed(request: HttpRequest, key: str, values: dict[str, str]) -> None:
 def kept_typed(request: HttpRequest, key: str) -> dict[str, str]:
     kept = request.session.pop(TYPED, None)
     return dict(kept["values"]) if kept and kept.get("key") == key else {}
+
+
+def posted_id(data: QueryDict, name: str) -> int:
+    """The id of an object chosen in a POSTed field. A missing or malformed one ("nan", "1e999", digits beyond
+    a bigint) names no object: 404, as an unknown id does, instead of a ValueError from the database layer."""
+    value = (data.get(name) or "").strip()
+    if not (value.isascii() and value.isdigit() and len(value) <= 18):
+        raise Http404("没有这条记录")
+    return int(value)

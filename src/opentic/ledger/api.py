@@ -6,13 +6,15 @@ from typing import Literal
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from ninja import File, Form, Query, Router, Schema
+from ninja import Form, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
+from ninja.params import FileEx, P
 from ninja.responses import Status
 from pydantic import Field
 
 from opentic.core.api_auth import AUTH
+from opentic.core.http import AuthenticatedHttpRequest
 from opentic.core.ratelimit import rate_limited
 
 from . import esign, services
@@ -92,11 +94,13 @@ class RegisterIn(Schema):
     user re-enters it), or `key` + `signature` (a machine client's key, registered by that signatory,
     signing the statement in docs/ledger-entry.md; then `code` is required)."""
 
-    number: str = Field(..., min_length=1, max_length=60)
-    event: Literal["issued", "amended", "withdrawn"] = "issued"
-    code: str | None = Field(None, min_length=22, max_length=22)
-    replaces_number: str | None = Field(None, max_length=60)
-    replaces_code: str | None = Field(None, min_length=22, max_length=22)
+    number: str = Field(..., min_length=1, max_length=60, description="report number")
+    event: Literal["issued", "amended", "withdrawn"] = Field("issued", description="what happens to the report")
+    code: str | None = Field(None, min_length=22, max_length=22,
+                             description="verification code (generated when absent)")
+    replaces_number: str | None = Field(None, max_length=60, description="number of the report this one replaces")
+    replaces_code: str | None = Field(None, min_length=22, max_length=22,
+                                      description="verification code of the report this one replaces")
     reason: str = Field("", max_length=500, description="required for an amendment or a withdrawal")
     password: str | None = Field(None, max_length=200, description="the signatory's password, re-entered")
     key: str | None = Field(None, min_length=64, max_length=64, description="the signing key's SHA-256 fingerprint")
@@ -142,7 +146,7 @@ def _limit(request: HttpRequest) -> None:
         raise HttpError(429, "请求过于频繁,请稍后再试")
 
 
-@public_router.get("/verify", response=VerdictOut)
+@public_router.get("/verify", response=VerdictOut, summary="Verify a report by its QR code")
 def verify(request: HttpRequest, params: Query[VerifyIn]) -> dict[str, object]:
     """What the ledger says of the report behind a QR code (institution, number, verification code)."""
     _limit(request)
@@ -151,7 +155,7 @@ def verify(request: HttpRequest, params: Query[VerifyIn]) -> dict[str, object]:
     return _verdict(services.verify_code(params.n, params.c))
 
 
-@public_router.get("/verify/proof")
+@public_router.get("/verify/proof", summary="A report's proof file")
 def proof(request: HttpRequest, params: Query[VerifyIn]) -> HttpResponse:
     """The report's proof file (c2sp.org/tlog-proof) against the latest checkpoint, with its cosignatures."""
     _limit(request)
@@ -164,8 +168,9 @@ def proof(request: HttpRequest, params: Query[VerifyIn]) -> HttpResponse:
     return response
 
 
-@public_router.post("/verify/pdf", response=VerdictOut)
-def verify_pdf(request: HttpRequest, pdf: File[UploadedFile]) -> dict[str, object]:
+@public_router.post("/verify/pdf", response=VerdictOut, summary="Verify a report PDF")
+def verify_pdf(request: HttpRequest,
+               pdf: FileEx[UploadedFile, P(description="the report PDF (at most 20 MB)")]) -> dict[str, object]:
     """Upload a report PDF: genuine and unaltered, altered, unknown, superseded or withdrawn."""
     _limit(request)
     if (pdf.size or 0) > MAX_UPLOAD:
@@ -176,18 +181,19 @@ def verify_pdf(request: HttpRequest, pdf: File[UploadedFile]) -> dict[str, objec
         raise HttpError(422, " ".join(exc.messages)) from exc
 
 
-@router.post("/reports", response={201: ReceiptOut})
-def register(request: HttpRequest, data: Form[RegisterIn], pdf: File[UploadedFile]) -> Status[object]:
+@router.post("/reports", response={201: ReceiptOut}, summary="Register a report in the ledger")
+def register(request: AuthenticatedHttpRequest, data: Form[RegisterIn],
+             pdf: FileEx[UploadedFile, P(description="the signed report PDF")]) -> Status[object]:
     """Register a signed report PDF (issue, amendment or withdrawal) as an authorized signatory's electronic
     signature; answers once it is under a checkpoint. Reports the platform's LIMS issued are amended and
     withdrawn in the LIMS, not here."""
     user = request.user
-    if user.institution is None:  # type: ignore[union-attr]
+    if user.institution is None:
         raise HttpError(403, "只有检验检测机构可以登记报告")
     replaces = (data.replaces_number, data.replaces_code) if data.replaces_number and data.replaces_code else None
     signed = esign.by_key(data.key, data.signature or "") if data.key else esign.by_password(data.password or "")
     receipt = services.register_report(
-        user, user.institution, data.number, pdf.read(), esign=signed, event=data.event,  # type: ignore[arg-type, union-attr]
+        user, user.institution, data.number, pdf.read(), esign=signed, event=data.event,
         code=data.code, replaces=replaces, reason=data.reason)
     return Status(201, {"number": receipt.number, "code": receipt.code, "log": receipt.origin, "index": receipt.index,
                         "url": receipt.url, "proof": receipt.proof})

@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from opentic.core.feedback import attempt
+from opentic.core.feedback import attempt, posted_id
+from opentic.core.http import AuthenticatedHttpRequest
 from opentic.core.models import Role, User
 from opentic.core.permissions import require, require_regulator
 from opentic.core.ratelimit import rate_limited, too_many
@@ -123,7 +124,7 @@ def verify(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def not_accepted(request: HttpRequest, pk: int) -> HttpResponse:
+def not_accepted(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The regulator's page for an institution's 失信 periods: declare one, or end the open one."""
     require_regulator(request.user)
     institution = get_object_or_404(Institution, pk=pk)
@@ -133,15 +134,16 @@ def not_accepted(request: HttpRequest, pk: int) -> HttpResponse:
             if "period" in request.POST:
                 end_form = EndNotAcceptedForm(request.POST)
                 if end_form.is_valid():
-                    period = get_object_or_404(NotAccepted, pk=request.POST["period"], institution=institution)
-                    services.end_not_accepted(request.user, period, end_form.cleaned_data["end"],  # type: ignore[arg-type]
+                    period = get_object_or_404(NotAccepted, pk=posted_id(request.POST, "period"),
+                                               institution=institution)
+                    services.end_not_accepted(request.user, period, end_form.cleaned_data["end"],
                                               end_form.cleaned_data["reason"])
                     messages.success(request, _("The institution's results are accepted again."))
                     return redirect("ledger:not_accepted", pk=pk)
             else:
                 form = NotAcceptedForm(request.POST)
                 if form.is_valid():
-                    services.declare_not_accepted(request.user, institution, form.cleaned_data["start"],  # type: ignore[arg-type]
+                    services.declare_not_accepted(request.user, institution, form.cleaned_data["start"],
                                                   form.cleaned_data["end"], form.cleaned_data["reason"])
                     messages.success(request, _("Recorded: reports issued in this period show it when verified."))
                     return redirect("ledger:not_accepted", pk=pk)

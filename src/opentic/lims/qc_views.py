@@ -6,13 +6,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from opentic.core.feedback import attempt, refused
+from opentic.core.feedback import attempt, posted_id, refused
+from opentic.core.http import AuthenticatedHttpRequest
 from opentic.core.permissions import lab_of
 from opentic.numerics import plots
 
@@ -22,10 +23,10 @@ from .models import AnalysisService, ControlTarget, QCRejection, ReferenceMateri
 
 @login_required
 @require_POST
-def release(request: HttpRequest, pk: int) -> HttpResponse:
+def release(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     sheet = get_object_or_404(Worksheet, pk=pk, institution_id=lab_of(request.user))
     try:
-        outcome = qc.release_worksheet(request.user, sheet)  # type: ignore[arg-type]
+        outcome = qc.release_worksheet(request.user, sheet)
         if outcome.released:
             messages.success(request, _("Worksheet released.") + (
                 " " + _("Warning: %(rules)s") % {"rules": ", ".join(outcome.warnings)} if outcome.warnings else ""))
@@ -41,22 +42,24 @@ def release(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def corrective_action(request: HttpRequest, pk: int) -> HttpResponse:
+def corrective_action(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     rejection = get_object_or_404(QCRejection, pk=pk, worksheet__institution_id=lab_of(request.user))
     attempt(request, _("Corrective action recorded."), lambda: qc.record_corrective_action(
-        request.user, rejection, request.POST.get("corrective_action", "")))  # type: ignore[arg-type]
+        request.user, rejection, request.POST.get("corrective_action", "")))
     return redirect("lims:worksheet", pk=rejection.worksheet_id)
 
 
 @login_required
-def charts(request: HttpRequest) -> HttpResponse:
+def charts(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every control target of the lab with its chart; a form to set one (admin or reviewer)."""
     institution_id = lab_of(request.user)
     if request.method == "POST":
-        service = get_object_or_404(AnalysisService, pk=request.POST.get("service"), institution_id=institution_id)
-        material = get_object_or_404(ReferenceMaterial, pk=request.POST.get("material"), institution_id=institution_id)
+        service = get_object_or_404(AnalysisService, pk=posted_id(request.POST, "service"),
+                                    institution_id=institution_id)
+        material = get_object_or_404(ReferenceMaterial, pk=posted_id(request.POST, "material"),
+                                     institution_id=institution_id)
         attempt(request, _("Control target saved."), lambda: qc.set_control_target(
-            request.user, service, material, request.POST.get("mean", ""), request.POST.get("sd", "")))  # type: ignore[arg-type]
+            request.user, service, material, request.POST.get("mean", ""), request.POST.get("sd", "")))
         return redirect("lims:qc_charts")
     targets = ControlTarget.objects.filter(institution_id=institution_id).select_related(
         "service__parameter", "reference_material")

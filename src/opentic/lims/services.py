@@ -541,37 +541,79 @@ def save_uncertainty_budget(actor: User, service: AnalysisService, inputs: Seque
 
 def signed_content(analysis: Analysis, meaning: str, signer: User, at: dt.datetime) -> str:
     """What an electronic signature binds (21 CFR 11.50, 11.70): the result as shown, its meaning, who, when."""
-    payload = {"analysis": analysis.pk, "sample": analysis.sample.lab_number, "value": analysis.value,
-               "unit": analysis.unit, "entered_by": analysis.entered_by_id, "meaning": meaning,
-               "signer": signer.pk, "at": at.isoformat()}
+    return signed_batch([analysis], meaning, signer, at)
+
+
+def _signed_result(analysis: Analysis) -> dict[str, Any]:
+    return {"analysis": analysis.pk, "sample": analysis.sample.lab_number, "value": analysis.value,
+            "unit": analysis.unit, "entered_by": analysis.entered_by_id}
+
+
+def signed_batch(analyses: Sequence[Analysis], meaning: str, signer: User, at: dt.datetime) -> str:
+    """One signature over several results: every result as shown, the meaning, who, when. A lone result
+    hashes exactly as it always did, so signatures recorded before batches existed still check."""
+    if len(analyses) == 1:
+        payload: dict[str, Any] = _signed_result(analyses[0])
+    else:
+        payload = {"analyses": [_signed_result(a) for a in analyses]}
+    payload.update({"meaning": meaning, "signer": signer.pk, "at": at.isoformat()})
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def _verify(actor: User, sample: Sample, ids: Sequence[int], password: str,
+            expected_versions: dict[int, int] | None = None) -> list[Analysis]:
+    """Check every chosen result, then sign them together; the first refusal raises and, the caller being
+    one transaction, leaves every one of them as it was."""
+    require_member(actor, sample.institution_id, Role.REVIEWER)
+    if not ids:
+        raise ValidationError("请选择要审核的结果")
+    lockout.check_signature_password(actor, password)  # refusals_logged records a failure after the rollback
+    rows = list(Analysis.objects.select_for_update().select_related("sample", "service").filter(
+        pk__in=ids, sample_id=sample.pk).order_by("pk"))
+    if len(rows) != len(set(ids)):
+        raise ValidationError("所选结果不属于该样品")
+    rejected = set(QCRejection.objects.filter(
+        resolved_at__isnull=True, worksheet__positions__kind=Position.Kind.SAMPLE,
+        worksheet__positions__analysis_id__in=ids).values_list("worksheet__positions__analysis_id", flat=True))
+    for analysis in rows:
+        label = analysis.service.keyword
+        if expected_versions and analysis.pk in expected_versions:
+            _check_version(analysis, expected_versions[analysis.pk])
+        if analysis.state != Analysis.State.ENTERED:
+            raise ValidationError(f"{label}:只能审核已录入、尚未审核的结果")
+        if analysis.entered_by_id == actor.pk:
+            raise PermissionDenied(f"{label}:不能审核自己录入的结果")
+        if analysis.pk in rejected:
+            raise ValidationError(f"{label}：该结果所在的工作单质控失控（Westgard 拒绝规则），记录纠正措施之前不能审核")
+        qc_policy.check_verifiable(analysis)
+    now = timezone.now()
+    signature = signed_batch(rows, "verified", actor, now)
+    together = [a.pk for a in rows]
+    for analysis in rows:
+        analysis.signature = signature
+        analysis.state, analysis.verified_by, analysis.verified_at = Analysis.State.VERIFIED, actor, now
+        _bump(analysis, ["state", "verified_by", "verified_at", "signature"])
+        audit.record(actor=actor, action="verify", entity=analysis, institution_id=sample.institution_id,
+                     changes={"state": ["entered", "verified"], "signature": signature,
+                              "meaning": "verified / 审核", **({"signed_with": together} if len(rows) > 1 else {})})
+    _progress(actor, rows[0].sample)
+    return rows
 
 
 @refusals_logged
 @transaction.atomic
 def verify_result(actor: User, analysis: Analysis, password: str, expected_version: int | None = None) -> Analysis:
     """The second person's check, signed electronically: password re-entered, meaning 'verified'."""
-    analysis = Analysis.objects.select_for_update().select_related("sample", "service").get(pk=analysis.pk)
-    require_member(actor, analysis.sample.institution_id, Role.REVIEWER)
-    _check_version(analysis, expected_version)
-    lockout.check_signature_password(actor, password)  # refusals_logged records a failure after the rollback
-    if analysis.state != Analysis.State.ENTERED:
-        raise ValidationError("只能审核已录入、尚未审核的结果")
-    if analysis.entered_by_id == actor.pk:
-        raise PermissionDenied("不能审核自己录入的结果")
-    if QCRejection.objects.filter(resolved_at__isnull=True, worksheet__positions__kind=Position.Kind.SAMPLE,
-                                  worksheet__positions__analysis_id=analysis.pk).exists():
-        raise ValidationError("该结果所在的工作单质控失控(Westgard 拒绝规则),记录纠正措施之前不能审核")
-    qc_policy.check_verifiable(analysis)
-    now = timezone.now()
-    analysis.signature = signed_content(analysis, "verified", actor, now)
-    analysis.state, analysis.verified_by, analysis.verified_at = Analysis.State.VERIFIED, actor, now
-    _bump(analysis, ["state", "verified_by", "verified_at", "signature"])
-    audit.record(actor=actor, action="verify", entity=analysis, institution_id=analysis.sample.institution_id,
-                 changes={"state": ["entered", "verified"], "signature": analysis.signature,
-                          "meaning": "verified / 审核"})
-    _progress(actor, analysis.sample)
-    return analysis
+    versions = {analysis.pk: expected_version} if expected_version is not None else None
+    return _verify(actor, analysis.sample, [analysis.pk], password, versions)[0]
+
+
+@refusals_logged
+@transaction.atomic
+def verify_results(actor: User, sample: Sample, analysis_ids: Sequence[int], password: str) -> list[Analysis]:
+    """Several results of a sample verified at once: one password, one signature over them all, one
+    transaction; a refusal of any leaves none verified."""
+    return _verify(actor, sample, list(dict.fromkeys(analysis_ids)), password)
 
 
 @transaction.atomic

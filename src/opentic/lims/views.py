@@ -15,8 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from opentic.core.feedback import keep_typed, kept_typed, refused
+from opentic.core.feedback import keep_typed, kept_typed, posted_id, refused
 from opentic.core.history import page_of
+from opentic.core.http import AuthenticatedHttpRequest
 from opentic.core.models import Role, User
 from opentic.core.permissions import lab_of
 from opentic.numerics.reporting import BelowLoq, Reporting, formatted
@@ -27,6 +28,7 @@ from opentic.registry.models import Institution, Instrument, Parameter, ScopeLin
 
 from . import budget, hooks, services, trail
 from .benches import bench_instruments
+from .entry_forms import ReceiveForm, VerifyForm, form_errors
 from .forms import (
     AuthorizationForm,
     RegisterForm,
@@ -63,7 +65,7 @@ def _sample(request: HttpRequest, pk: int) -> Sample:
 
 
 @login_required
-def sample_list(request: HttpRequest) -> HttpResponse:
+def sample_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     institution_id = _institution_id(request)
     form = SampleFilterForm(request.GET or None)
     samples = Sample.objects.filter(institution_id=institution_id).select_related("test_object", "order")
@@ -84,7 +86,7 @@ def sample_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def register(request: HttpRequest) -> HttpResponse:
+def register(request: AuthenticatedHttpRequest) -> HttpResponse:
     institution_id = _institution_id(request)
     form = RegisterForm(institution_id, request.POST if "name" in request.POST else None)
     upload = UploadForm(institution_id, request.POST if "file" in request.FILES else None, request.FILES or None)
@@ -96,7 +98,7 @@ def register(request: HttpRequest) -> HttpResponse:
             errors.append(_("Unknown object: %(name)s") % {"name": data["test_object"]})
         else:
             try:
-                sample = services.register_samples(request.user, data["order"], [{  # type: ignore[arg-type]
+                sample = services.register_samples(request.user, data["order"], [{
                     "name": data["name"], "test_object": obj, "services": list(data["services"]),
                     "batch_number": data["batch_number"], "production_date": data["production_date"],
                 }], allow_non_accredited=data["allow_non_accredited"])[0]
@@ -107,7 +109,7 @@ def register(request: HttpRequest) -> HttpResponse:
     if upload.is_bound and upload.is_valid():
         file = upload.cleaned_data["file"]
         try:
-            created = import_samples(request.user, upload.cleaned_data["order"], file.name, file.read(),  # type: ignore[arg-type]
+            created = import_samples(request.user, upload.cleaned_data["order"], file.name, file.read(),
                                      allow_non_accredited=upload.cleaned_data["allow_non_accredited"])
             messages.success(request, _("%(count)d samples registered.") % {"count": len(created)})
             return redirect("lims:list")
@@ -154,22 +156,22 @@ def _rows(sample: Sample, user: Any, typed: dict[str, str] | None = None) -> lis
 
 
 @login_required
-def sample(request: HttpRequest, pk: int) -> HttpResponse:
+def sample(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     s = _sample(request, pk)
     rows = _rows(s, request.user, kept_typed(request, f"sample-{s.pk}"))
     for row in rows:
         row["instruments"] = bench_instruments(row["a"].service)
     return render(request, "lims/sample.html", {
-        "sample": s, "rows": rows, "can_review": request.user.has_role(Role.REVIEWER),  # type: ignore[union-attr]
+        "sample": s, "rows": rows, "can_review": request.user.has_role(Role.REVIEWER),
         "any_verifiable": any(r["verifiable"] for r in rows), "any_why_not": any(r["why_not"] for r in rows),
         "can_cancel": s.state in (SampleState.REGISTERED, SampleState.RECEIVED),
-        "can_invalidate": request.user.has_role(Role.REVIEWER) and s.state in (  # type: ignore[union-attr]
+        "can_invalidate": request.user.has_role(Role.REVIEWER) and s.state in (
             SampleState.IN_TESTING, SampleState.TO_BE_VERIFIED, SampleState.VERIFIED, SampleState.REPORTED),
         "state_label": s.get_state_display(),
         "can_receive": s.state == SampleState.REGISTERED,
         # Reports build on the LIMS, not the other way round: their app registers the lookup (lims/hooks.py).
         "reports": hooks.reports_of(s),
-        "can_approve": s.state in (SampleState.VERIFIED, SampleState.REPORTED) and request.user.has_role(  # type: ignore[union-attr]
+        "can_approve": s.state in (SampleState.VERIFIED, SampleState.REPORTED) and request.user.has_role(
             Role.SIGNATORY),
     })
 
@@ -178,13 +180,16 @@ def sample(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def receive(request: HttpRequest, pk: int) -> HttpResponse:
+def receive(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     s = _sample(request, pk)
-    accepted = request.POST.get("decision") != "reject"
+    form = ReceiveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(form_errors(form)))
+        return redirect("lims:sample", pk=s.pk)
+    d = form.cleaned_data
     try:
-        services.receive_sample(request.user, s, request.POST.get("condition", ""), accepted=accepted,  # type: ignore[arg-type]
-                                reason=request.POST.get("reason", ""),
-                                expected_version=int(request.POST.get("version") or 0) or None)
+        services.receive_sample(request.user, s, d["condition"], accepted=d["decision"] != "reject",
+                                reason=d["reason"], expected_version=d["version"] or None)
     except (ValidationError, PermissionDenied) as exc:
         refused(request, exc)
     return redirect("lims:sample", pk=s.pk)
@@ -192,7 +197,7 @@ def receive(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def change_state(request: HttpRequest, pk: int) -> HttpResponse:
+def change_state(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     s = _sample(request, pk)
     form = SampleStateForm(request.POST)
     try:
@@ -200,7 +205,7 @@ def change_state(request: HttpRequest, pk: int) -> HttpResponse:
             raise ValidationError(form_messages(form))
         d = form.cleaned_data
         change = services.cancel_sample if d["action"] == "cancel" else services.invalidate_sample
-        change(request.user, s, d["reason"], expected_version=d["version"] or None)  # type: ignore[arg-type]
+        change(request.user, s, d["reason"], expected_version=d["version"] or None)
         messages.success(request, _("Sample %(number)s: %(state)s.") % {
             "number": s.lab_number, "state": Sample.objects.get(pk=s.pk).get_state_display()})
     except (ValidationError, PermissionDenied) as exc:
@@ -210,7 +215,7 @@ def change_state(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def result(request: HttpRequest, pk: int, analysis_pk: int) -> HttpResponse:
+def result(request: AuthenticatedHttpRequest, pk: int, analysis_pk: int) -> HttpResponse:
     s = _sample(request, pk)
     analysis = get_object_or_404(Analysis, pk=analysis_pk, sample=s)
     form = ResultForm(request.POST)
@@ -221,11 +226,11 @@ def result(request: HttpRequest, pk: int, analysis_pk: int) -> HttpResponse:
         instrument = None
         if d["instrument"]:
             instrument = get_object_or_404(Instrument, pk=d["instrument"], institution_id=s.institution_id)
-        inputs = {k.removeprefix("in-"): v for k, v in request.POST.items() if k.startswith("in-")}
+        inputs = {k.removeprefix("in-"): str(v) for k, v in request.POST.items() if k.startswith("in-")}
         if inputs:
-            services.enter_inputs(request.user, analysis, inputs, reason=d["reason"])  # type: ignore[arg-type]
+            services.enter_inputs(request.user, analysis, inputs, reason=d["reason"])
         if not analysis.service.formula:
-            services.enter_result(request.user, analysis, d["value"], instrument=instrument,  # type: ignore[arg-type]
+            services.enter_result(request.user, analysis, d["value"], instrument=instrument,
                                   uncertainty=d["uncertainty"], reason=d["reason"],
                                   expected_version=d["version"] or None)
     except (ValidationError, PermissionDenied) as exc:
@@ -238,37 +243,40 @@ def result(request: HttpRequest, pk: int, analysis_pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def verify(request: HttpRequest, pk: int) -> HttpResponse:
-    """Sign the chosen results as verified; one password for the lot, each result signed on its own."""
+def verify(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Sign the chosen results as verified: one password, one signature, all of them or none."""
     s = _sample(request, pk)
-    chosen = Analysis.objects.filter(sample=s, pk__in=request.POST.getlist("analysis"))
-    if not chosen:
+    if not request.POST.getlist("analysis"):
         blocked = [f"{a.service.parameter.name}：{why}" for a in s.analyses.select_related("service__parameter")
                    if (why := _why_not_verifiable(a, request.user))]
         messages.error(request, "；".join(blocked) if blocked else _("Choose the results to verify."))
-    for analysis in chosen:
-        try:
-            services.verify_result(request.user, analysis, request.POST.get("password", ""))  # type: ignore[arg-type]
-        except (ValidationError, PermissionDenied) as exc:
-            refused(request, exc)
-            break
-    return redirect("lims:sample", pk=s.pk)
-
-
-@login_required
-@require_POST
-def retest(request: HttpRequest, pk: int, analysis_pk: int) -> HttpResponse:
-    s = _sample(request, pk)
-    analysis = get_object_or_404(Analysis, pk=analysis_pk, sample=s)
+        return redirect("lims:sample", pk=s.pk)
+    form = VerifyForm(s, request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(form_errors(form)))
+        return redirect("lims:sample", pk=s.pk)
     try:
-        services.request_retest(request.user, analysis, request.POST.get("reason", ""))  # type: ignore[arg-type]
+        services.verify_results(request.user, s, form.cleaned_data["analysis"],
+                                form.cleaned_data["password"])
     except (ValidationError, PermissionDenied) as exc:
         refused(request, exc)
     return redirect("lims:sample", pk=s.pk)
 
 
 @login_required
-def history(request: HttpRequest, pk: int) -> HttpResponse:
+@require_POST
+def retest(request: AuthenticatedHttpRequest, pk: int, analysis_pk: int) -> HttpResponse:
+    s = _sample(request, pk)
+    analysis = get_object_or_404(Analysis, pk=analysis_pk, sample=s)
+    try:
+        services.request_retest(request.user, analysis, request.POST.get("reason", ""))
+    except (ValidationError, PermissionDenied) as exc:
+        refused(request, exc)
+    return redirect("lims:sample", pk=s.pk)
+
+
+@login_required
+def history(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     s = _sample(request, pk)
     page, events = page_of(trail.sample_events(s.institution_id, s), request.GET.get("page"))
     return render(request, "lims/history.html", {"sample": s, "page": page, "events": events, "query": ""})
@@ -276,7 +284,7 @@ def history(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def labels(request: HttpRequest, pk: int) -> HttpResponse:
+def labels(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The sample's label, or with ?order=1 the labels of every sample of its order."""
     s = _sample(request, pk)
     samples = Sample.objects.filter(order=s.order).order_by("lab_number") if request.GET.get("order") else [s]
@@ -291,13 +299,11 @@ def labels(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def setup(request: HttpRequest) -> HttpResponse:
+def setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Methods, analysts' authorizations and specifications: what an institution admin maintains."""
     institution_id = _institution_id(request)
     institution = get_object_or_404(Institution, pk=institution_id)
     user = request.user
-    if not user.has_role(Role.INSTITUTION_ADMIN):  # type: ignore[union-attr]
-        raise PermissionDenied("只有机构管理员可以维护实验室设置")
     today = timezone.localdate()
     scope = ScopeLine.objects.valid_on(today).filter(institution_id=institution_id).values_list(
         "parameter_id", "parameter__name", "standard_id", "standard__code", "standard__year").distinct()
@@ -317,7 +323,7 @@ def setup(request: HttpRequest) -> HttpResponse:
                 if form.is_valid():
                     d = form.cleaned_data
                     parameter_id, standard_id = (int(x) for x in d["method"].split(":"))
-                    services.save_service(user, institution, d["keyword"], parameter_id, standard_id, d["unit"],  # type: ignore[arg-type]
+                    services.save_service(user, institution, d["keyword"], parameter_id, standard_id, d["unit"],
                                           d["places"], d["loq"], d["lod"], d["below_loq"], d["formula"], d["reason"])
                     messages.success(request, _("Saved."))
                     return redirect("lims:setup")
@@ -327,18 +333,18 @@ def setup(request: HttpRequest) -> HttpResponse:
                 if grant.is_valid():
                     d = grant.cleaned_data
                     analyst = staff.get(pk=d["user"])
-                    services.authorize(user, analyst, int(d["standard"]), d["valid_from"], d["valid_until"])  # type: ignore[arg-type]
+                    services.authorize(user, analyst, int(d["standard"]), d["valid_from"], d["valid_until"])
                     messages.success(request, _("Saved."))
                     return redirect("lims:setup")
                 forms_["grant"] = grant
             elif which == "revoke":
-                item = get_object_or_404(MethodAuthorization, pk=request.POST.get("grant"),
+                item = get_object_or_404(MethodAuthorization, pk=posted_id(request.POST, "grant"),
                                          user__institution_id=institution_id)
-                services.revoke(user, item, request.POST.get("reason", ""))  # type: ignore[arg-type]
+                services.revoke(user, item, request.POST.get("reason", ""))
                 return redirect("lims:setup")
             elif which == "budget":
-                service = get_object_or_404(services_, pk=request.POST.get("service") or 0)
-                found = services.save_uncertainty_budget(user, service, _budget_lines(  # type: ignore[arg-type]
+                service = get_object_or_404(services_, pk=posted_id(request.POST, "service"))
+                found = services.save_uncertainty_budget(user, service, _budget_lines(
                     request.POST.get("lines", "")))
                 messages.success(request, _("Uncertainty budget saved: u_rel %(u).2f %%, k = %(k).2f.")
                                  % {"u": found.uc * 100, "k": found.k})
@@ -351,7 +357,7 @@ def setup(request: HttpRequest) -> HttpResponse:
                     parameter = Parameter.objects.filter(name=d["parameter"].strip()).first()
                     if obj is None or parameter is None:
                         raise ValidationError(_("Unknown object or parameter."))
-                    services.save_specification(user, institution, d["name"], obj, parameter.pk, d["unit"],  # type: ignore[arg-type]
+                    services.save_specification(user, institution, d["name"], obj, parameter.pk, d["unit"],
                                                 d["lower"], d["upper"], d["reason"])
                     messages.success(request, _("Saved."))
                     return redirect("lims:setup")
@@ -414,28 +420,28 @@ def _parse_columns(text: str) -> dict[str, str]:
 
 
 @login_required
-def instrument_files(request: HttpRequest) -> HttpResponse:
+def instrument_files(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Saved mappings of the lab's instrument exports, and the upload of a file through one of them."""
     institution_id = _institution_id(request)
     errors: list[str] = []
     if request.method == "POST":
         try:
             if request.POST.get("form") == "mapping":
-                instrument = get_object_or_404(Instrument, pk=request.POST.get("instrument"),
+                instrument = get_object_or_404(Instrument, pk=posted_id(request.POST, "instrument"),
                                                institution_id=institution_id)
-                services.save_mapping(request.user, instrument, request.POST.get("name", ""),  # type: ignore[arg-type]
+                services.save_mapping(request.user, instrument, request.POST.get("name", ""),
                                       request.POST.get("sample_column", ""),
                                       _parse_columns(request.POST.get("columns", "")),
                                       request.POST.get("type_column", ""),
                                       request.POST.get("sample_types", "").split(","))
                 messages.success(request, _("Saved."))
                 return redirect("lims:instrument_files")
-            mapping = get_object_or_404(InstrumentMapping, pk=request.POST.get("mapping"),
+            mapping = get_object_or_404(InstrumentMapping, pk=posted_id(request.POST, "mapping"),
                                         institution_id=institution_id)
             upload = request.FILES.get("file")
             if upload is None:
                 raise ValidationError(_("Choose a file."))
-            summary = import_results(request.user, mapping, upload.name or "upload", upload.read(),  # type: ignore[arg-type]
+            summary = import_results(request.user, mapping, upload.name or "upload", upload.read(),
                                      request.POST.get("reason", ""))
             messages.success(request, _("%(results)d results imported, %(calculated)d calculated.") % {
                 "results": summary.results, "calculated": summary.calculated})

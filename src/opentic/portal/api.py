@@ -11,19 +11,20 @@ from pydantic import Field
 
 from opentic.core.ratelimit import rate_limited
 from opentic.portal.finder import MAX_QUERY_LENGTH, FinderError, FinderQuery, find
-from opentic.registry.api import InstitutionCore
+from opentic.registry.api import InstitutionCore, InstitutionId
 from opentic.registry.models import District, Domain, Institution, SpatialUnit
 
 router = Router(tags=["public"])
 
 
 class FinderIn(Schema):
-    q: str = Field("", max_length=MAX_QUERY_LENGTH)
-    district: str = Field("", pattern=r"^(\d{6})?$")
-    region: str = Field("", max_length=40)
-    unit: str = Field("", max_length=4)
-    domain: str = Field("", max_length=4)
-    page: int = Field(1, ge=1, le=1000)
+    q: str = Field("", max_length=MAX_QUERY_LENGTH,
+                   description="what to test: object, parameter and/or standard code, in any order")
+    district: str = Field("", pattern=r"^(\d{6})?$", description="district code (6 digits) where the lab is")
+    region: str = Field("", max_length=40, description="region of Chongqing (e.g. 主城都市区)")
+    unit: str = Field("", max_length=4, description="spatial unit code (a cluster or zone)")
+    domain: str = Field("", max_length=4, description="industry domain code (e.g. M8)")
+    page: int = Field(1, ge=1, le=1000, description="page of results, from 1")
 
 
 class LineOut(Schema):
@@ -92,7 +93,9 @@ def _limit(request: HttpRequest, group: str) -> None:
         raise HttpError(429, "请求过于频繁,请稍后再试")
 
 
-@router.get("/finder", response=FinderOut)
+@router.get("/finder", response=FinderOut, summary="Find a lab that can test something",
+            description="Laboratories whose valid accredited scope covers the query, best match first, with the "
+                        "scope lines that matched.")
 def finder(request: HttpRequest, params: Query[FinderIn]) -> dict[str, object]:
     _limit(request, "finder")
     try:
@@ -113,8 +116,9 @@ def finder(request: HttpRequest, params: Query[FinderIn]) -> dict[str, object]:
     }
 
 
-@router.get("/labs/{int:pk}", response=PublicInstitutionOut)
-def public_institution(request: HttpRequest, pk: int) -> dict[str, object]:
+@router.get("/labs/{int:pk}", response=PublicInstitutionOut, summary="An institution's public record",
+            description="Certificate, status and today's accredited scope (empty when the certificate is not valid).")
+def public_institution(request: HttpRequest, pk: InstitutionId) -> dict[str, object]:
     _limit(request, "lab")
     institution = Institution.objects.select_related("district").filter(pk=pk).first()
     if institution is None:
@@ -132,16 +136,19 @@ def public_institution(request: HttpRequest, pk: int) -> dict[str, object]:
     }
 
 
-@router.get("/reference/districts", response=list[ReferenceOut])
+@router.get("/reference/districts", response=list[ReferenceOut], summary="Districts of Chongqing",
+            description="The districts and counties of Chongqing: code, name and region (kind).")
 def districts(request: HttpRequest) -> list[dict[str, str]]:
     return [{"code": d.code, "name": d.name, "kind": d.region} for d in District.objects.all()]
 
 
-@router.get("/reference/domains", response=list[ReferenceOut])
+@router.get("/reference/domains", response=list[ReferenceOut], summary="Industry domains",
+            description="The testing domains of the plan: code, name and stage (kind).")
 def domains(request: HttpRequest) -> list[dict[str, str]]:
     return [{"code": d.code, "name": d.name, "kind": d.stage} for d in Domain.objects.all()]
 
 
-@router.get("/reference/spatial-units", response=list[ReferenceOut])
+@router.get("/reference/spatial-units", response=list[ReferenceOut], summary="Spatial units",
+            description="Clusters and zones of the plan's spatial layout: code, name and kind.")
 def spatial_units(request: HttpRequest) -> list[dict[str, str]]:
     return [{"code": u.code, "name": u.name, "kind": u.kind} for u in SpatialUnit.objects.all()]

@@ -5,16 +5,20 @@ import datetime as dt
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
+from ninja.params import PathEx
 from ninja.responses import Status
 from pydantic import Field
 
 from opentic.core.api_auth import AUTH
+from opentic.core.api_schemas import ErrorOut, id_param
+from opentic.core.http import AuthenticatedHttpRequest
 from opentic.core.permissions import lab_of
 
 from . import pt
 from .models import Participation, Round, Submission
 
 router = Router(tags=["proficiency testing"], auth=AUTH)
+RoundId = PathEx[int, id_param("the round's id")]
 
 
 class RoundOut(Schema):
@@ -30,16 +34,17 @@ class RoundOut(Schema):
     items: list[str]
 
 
-class ResultIn(Schema):
-    item: str = Field(..., min_length=1, max_length=10)
-    value: str = Field(..., min_length=1, max_length=40)
-    expanded_uncertainty: str = Field("", max_length=40)
-    coverage_factor: str = Field("", max_length=10)
-    method: str = Field("", max_length=200)
-    version: int | None = Field(None, ge=1, description="the version you read, when replacing a result")
+class PtResultIn(Schema):
+    item: str = Field(..., min_length=1, max_length=10, description="the PT item's code, as on its label")
+    value: str = Field(..., min_length=1, max_length=40, description="your result, as a decimal number")
+    expanded_uncertainty: str = Field("", max_length=40, description="expanded uncertainty U (for En or zeta)")
+    coverage_factor: str = Field("", max_length=10, description="coverage factor k of U")
+    method: str = Field("", max_length=200, description="the method you used")
+    version: int | None = Field(None, ge=1, le=2**31 - 1,
+                                description="the version you read, when replacing a result")
 
 
-class ResultOut(Schema):
+class PtResultOut(Schema):
     item: str
     value: str
     expanded_uncertainty: str
@@ -48,9 +53,6 @@ class ResultOut(Schema):
     score: float | None
     performance: str
 
-
-class ErrorOut(Schema):
-    detail: str | dict[str, list[str]] | list[str]
 
 
 def _mine(request: HttpRequest, round_id: int) -> Participation:
@@ -67,8 +69,10 @@ def _result(s: Submission, published: bool) -> dict[str, object]:
             "performance": score.performance if score else ""}
 
 
-@router.get("/rounds", response=list[RoundOut])
-def rounds(request: HttpRequest) -> list[dict[str, object]]:
+@router.get("/rounds", response=list[RoundOut], summary="Your PT rounds",
+            description="The proficiency-testing rounds your institution takes part in, latest deadline first, "
+                        "with your participant code and the items.")
+def rounds(request: AuthenticatedHttpRequest) -> list[dict[str, object]]:
     out = []
     for p in Participation.objects.filter(institution_id=lab_of(request.user)).select_related(
             "round__scheme__parameter").prefetch_related("round__items").order_by("-round__deadline")[:200]:
@@ -79,20 +83,24 @@ def rounds(request: HttpRequest) -> list[dict[str, object]]:
     return out
 
 
-@router.post("/rounds/{round_id}/results", response={201: ResultOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
-def submit(request: HttpRequest, round_id: int, payload: ResultIn) -> Status[object]:
+@router.post("/rounds/{round_id}/results", response={201: PtResultOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+             summary="Submit a PT result",
+             description="Submit or replace your result for one item before the deadline (replacing needs the "
+                         "version you read).")
+def submit(request: AuthenticatedHttpRequest, payload: PtResultIn, round_id: RoundId) -> Status[object]:
     mine = _mine(request, round_id)
     item = mine.round.items.filter(code=payload.item).first()
     if item is None:
         return Status(422, {"detail": {"item": [f"本轮没有样品 {payload.item}"]}})
-    row = pt.submit_result(request.user, mine, item, payload.value, payload.expanded_uncertainty,  # type: ignore[arg-type]
+    row = pt.submit_result(request.user, mine, item, payload.value, payload.expanded_uncertainty,
                            payload.coverage_factor, method=payload.method, source=Submission.Source.API,
                            expected_version=payload.version)
     return Status(201, _result(row, False))
 
 
-@router.get("/rounds/{round_id}/results", response=list[ResultOut])
-def results(request: HttpRequest, round_id: int) -> list[dict[str, object]]:
+@router.get("/rounds/{round_id}/results", response=list[PtResultOut], summary="Your PT results",
+            description="Your submitted results for a round; scores and performance once the round is published.")
+def results(request: AuthenticatedHttpRequest, round_id: RoundId) -> list[dict[str, object]]:
     mine = _mine(request, round_id)
     published = mine.round.state == Round.State.PUBLISHED
     return [_result(s, published) for s in mine.submissions.select_related("item", "score")]

@@ -16,7 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from opentic.core.feedback import attempt, refused
+from opentic.core.feedback import attempt, posted_id, refused
+from opentic.core.http import AuthenticatedHttpRequest
 from opentic.core.permissions import is_regulator
 from opentic.numerics.stats.checks import NotFinite, parse_finite
 from opentic.registry.models import Institution, Parameter, ScopeLine, TestObject
@@ -45,7 +46,7 @@ def _round(request: HttpRequest, pk: int) -> tuple[Round, bool, Participation | 
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     schemes = managed_schemes(user).select_related("parameter", "provider").prefetch_related("rounds")
     institution_id = getattr(user, "institution_id", None)
@@ -56,10 +57,11 @@ def home(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and is_regulator(user):
         try:
             scheme = pt.create_scheme(
-                user, request.POST.get("code", ""), request.POST.get("name", ""),  # type: ignore[arg-type]
-                get_object_or_404(Parameter, pk=request.POST.get("parameter") or 0),
-                get_object_or_404(TestObject, pk=request.POST.get("test_object") or 0), request.POST.get("unit", ""),
-                Institution.objects.filter(pk=request.POST.get("provider") or 0).first())
+                user, request.POST.get("code", ""), request.POST.get("name", ""),
+                get_object_or_404(Parameter, pk=posted_id(request.POST, "parameter")),
+                get_object_or_404(TestObject, pk=posted_id(request.POST, "test_object")), request.POST.get("unit", ""),
+                Institution.objects.filter(pk=posted_id(request.POST, "provider")).first()
+                if request.POST.get("provider") else None)
             messages.success(request, _("Scheme %(code)s created.") % {"code": scheme.code})
         except (ValidationError, PermissionDenied) as exc:
             refused(request, exc)
@@ -85,7 +87,7 @@ def _items(raw: str) -> list[tuple[str, str]]:
 
 @login_required
 @require_POST
-def new_round(request: HttpRequest, pk: int) -> HttpResponse:
+def new_round(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     scheme = get_object_or_404(managed_schemes(request.user), pk=pk)
     try:
         deadline = dt.date.fromisoformat(request.POST.get("deadline", ""))
@@ -95,7 +97,7 @@ def new_round(request: HttpRequest, pk: int) -> HttpResponse:
     settings = pt.RoundSettings(**{k: request.POST.get(k, "") or getattr(pt.RoundSettings, k) for k in (
         "assigned_method", "sigma_method", "sigma_value", "score_kind", "reference_value", "reference_uncertainty")})
     try:
-        r = pt.create_round(request.user, scheme, request.POST.get("number", ""), deadline,  # type: ignore[arg-type]
+        r = pt.create_round(request.user, scheme, request.POST.get("number", ""), deadline,
                             _items(request.POST.get("items", "")), settings)
         return redirect("quality:round", pk=r.pk)
     except (ValidationError, PermissionDenied) as exc:
@@ -104,26 +106,26 @@ def new_round(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def round_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     r, manager, mine = _round(request, pk)
     return render(request, "quality/round.html", reporting.round_context(r, manager, mine, request.user))
 
 
 @login_required
 @require_POST
-def round_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def round_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> HttpResponse:
     r, _manager, _mine = _round(request, pk)
     actions = {"open": pt.open_round, "close": pt.close_round, "evaluate": pt.evaluate_round,
                "publish": pt.publish_round}
     if action not in actions:
         raise Http404
-    attempt(request, _("Done."), lambda: actions[action](request.user, r))  # type: ignore[arg-type]
+    attempt(request, _("Done."), lambda: actions[action](request.user, r))
     return redirect("quality:round", pk=r.pk)
 
 
 @login_required
 @require_POST
-def invite(request: HttpRequest, pk: int) -> HttpResponse:
+def invite(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Invite by credit code, one per line, and/or every institution accredited for the scheme's parameter."""
     r, _manager, _mine = _round(request, pk)
     codes = [c.strip().upper() for c in request.POST.get("credit_codes", "").split() if c.strip()]
@@ -137,7 +139,7 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
             parameter_id=r.scheme.parameter_id).values_list("institution_id", flat=True).distinct()
         found += list(Institution.objects.filter(pk__in=ids))
     try:
-        rows = pt.invite(request.user, r, found)  # type: ignore[arg-type]
+        rows = pt.invite(request.user, r, found)
         messages.success(request, _("%(count)d institutions invited.") % {"count": len(rows)})
     except (ValidationError, PermissionDenied) as exc:
         refused(request, exc)
@@ -162,18 +164,18 @@ def _numbers(text: str, what: str) -> list[list[float]]:
 
 @login_required
 @require_POST
-def homogeneity(request: HttpRequest, pk: int) -> HttpResponse:
+def homogeneity(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     r, manager, _mine = _round(request, pk)
     if not manager:
         raise Http404
-    item = get_object_or_404(r.items, pk=request.POST.get("item") or 0)
+    item = get_object_or_404(r.items, pk=posted_id(request.POST, "item"))
     try:
         pairs = _numbers(request.POST.get("pairs", ""), "均匀性数据")
         if any(len(p) != 2 for p in pairs):
             raise ValidationError("均匀性数据每行应为同一样品的两次测定结果")
         later = [v for row in _numbers(request.POST.get("later", ""), "稳定性数据") for v in row]
         sigma = parse_finite(request.POST.get("sigma_pt") or "0")
-        pt.record_homogeneity(request.user, item, pairs, later, sigma)  # type: ignore[arg-type]
+        pt.record_homogeneity(request.user, item, pairs, later, sigma)
         messages.success(request, _("Homogeneity of item %(item)s recorded.") % {"item": item.code})
     except NotFinite:
         messages.error(request, _("σ_pt must be a finite number."))
@@ -186,16 +188,16 @@ def homogeneity(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def submit(request: HttpRequest, pk: int) -> HttpResponse:
+def submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     r, _manager, mine = _round(request, pk)
     if mine is None:
         raise Http404
-    item = get_object_or_404(r.items, pk=request.POST.get("item") or 0)
+    item = get_object_or_404(r.items, pk=posted_id(request.POST, "item"))
     try:
         if request.POST.get("analysis"):
-            pt.submit_from_lims(request.user, mine, item, int(request.POST["analysis"]))  # type: ignore[arg-type]
+            pt.submit_from_lims(request.user, mine, item, posted_id(request.POST, "analysis"))
         else:
-            pt.submit_result(request.user, mine, item, request.POST.get("value", ""),  # type: ignore[arg-type]
+            pt.submit_result(request.user, mine, item, request.POST.get("value", ""),
                              request.POST.get("expanded_uncertainty", ""), request.POST.get("coverage_factor", ""),
                              method=request.POST.get("method", ""))
         messages.success(request, _("Result for item %(item)s saved.") % {"item": item.code})
@@ -206,32 +208,32 @@ def submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def appeal(request: HttpRequest, pk: int) -> HttpResponse:
+def appeal(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     r, _manager, mine = _round(request, pk)
     if mine is None:
         raise Http404
     attempt(request, _("Appeal filed."),
-            lambda: pt.file_appeal(request.user, mine, request.POST.get("reason", "")))  # type: ignore[arg-type]
+            lambda: pt.file_appeal(request.user, mine, request.POST.get("reason", "")))
     return redirect("quality:round", pk=r.pk)
 
 
 @login_required
 @require_POST
-def decide(request: HttpRequest, pk: int) -> HttpResponse:
+def decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     a = get_object_or_404(Appeal.objects.select_related("participation__round__scheme"), pk=pk)
     if not pt.can_manage(request.user, a.participation.round.scheme):
         raise Http404
     attempt(request, _("Appeal decided."), lambda: pt.decide_appeal(
-        request.user, a, request.POST.get("upheld") == "1", request.POST.get("decision", "")))  # type: ignore[arg-type]
+        request.user, a, request.POST.get("upheld") == "1", request.POST.get("decision", "")))
     return redirect("quality:round", pk=a.participation.round_id)
 
 
 @login_required
 @require_POST
-def close_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
+def close_follow_up(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     f = get_object_or_404(FollowUp, pk=pk, institution_id=getattr(request.user, "institution_id", None) or 0)
     attempt(request, _("Follow-up closed."), lambda: pt.close_follow_up(
-        request.user, f, request.POST.get("corrective_action", "")))  # type: ignore[arg-type]
+        request.user, f, request.POST.get("corrective_action", "")))
     return redirect("quality:pt")
 
 
@@ -242,7 +244,7 @@ def _pdf(data: bytes, name: str) -> HttpResponse:
 
 
 @login_required
-def round_report(request: HttpRequest, pk: int) -> HttpResponse:
+def round_report(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The round report with its charts: for the provider, and for participants once published."""
     r, manager, _mine = _round(request, pk)
     if not manager and r.state != Round.State.PUBLISHED:
@@ -251,7 +253,7 @@ def round_report(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def participant_report(request: HttpRequest, pk: int) -> HttpResponse:
+def participant_report(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     r, manager, mine = _round(request, pk)
     if r.state != Round.State.PUBLISHED:
         raise Http404

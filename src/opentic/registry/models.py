@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -371,6 +372,10 @@ class Staff(models.Model):
     title = models.CharField(_("professional title"), max_length=40, blank=True)
     position = models.CharField(_("position"), max_length=60, blank=True)
     active = models.BooleanField(_("active"), default=True)
+    # The platform account of this person, if they sign in: authority (signing, roles on reports) follows the
+    # person through this link, never a display name that two people may share.
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("account"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="staff_record")
 
     class Meta:
         verbose_name = _("staff member")

@@ -14,11 +14,12 @@ from django.utils.translation import gettext as _
 
 from opentic.core import audit
 from opentic.core.models import User
-from opentic.core.permissions import require_regulator
+from opentic.core.permissions import can_manage_staff_and_instruments, require, require_regulator
 from opentic.registry.models import (
     Institution,
     InstitutionStatus,
     InstitutionStatusChange,
+    Staff,
     Standard,
     StandardStatus,
 )
@@ -98,3 +99,23 @@ def institution_snapshot(institution: Institution) -> dict[str, Any]:
         "address": institution.address,
         "phone": institution.phone,
     }
+
+
+@transaction.atomic
+def link_account(actor: User, staff: Staff, user: User | None) -> Staff:
+    """Say which platform account is this staff member (or that none is). Authority that the register gives
+    a person, such as signing reports, reaches the account only through this link: two people who share a
+    name never share it."""
+    require(can_manage_staff_and_instruments(actor, staff.institution_id), "只有本机构管理员或监管部门可以关联账号")
+    staff = Staff.objects.select_for_update().get(pk=staff.pk)
+    if user is not None:
+        if user.institution_id != staff.institution_id:
+            raise ValidationError({"user": "只能关联本机构的账号"})
+        if Staff.objects.filter(user=user).exclude(pk=staff.pk).exists():
+            raise ValidationError({"user": "该账号已关联另一名人员"})
+    old = staff.user_id
+    staff.user = user
+    staff.save(update_fields=["user"])
+    audit.record(actor=actor, action="link-account", entity=staff, institution_id=staff.institution_id,
+                 changes={"user": [old, user.pk if user else None]})
+    return staff

@@ -8,6 +8,7 @@ urlpatterns = [
     path("institutions/<int:pk>/", views.institution_detail, name="detail"),
     path("institutions/<int:pk>/history/", views.institution_history, name="history"),
     path("institutions/<int:pk>/status/", views.institution_status, name="status"),
+    path("institutions/<int:pk>/staff/<int:staff_pk>/account/", views.staff_account, name="staff_account"),
     path("export/<str:kind>.<str:fmt>", views.export_view, name="export"),
     path("import/", views.import_view, name="import"),
 ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,12 +17,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from opentic.core import audit, history
-from opentic.core.models import AuditEvent
+from opentic.core.feedback import refused
+from opentic.core.http import AuthenticatedHttpRequest
+from opentic.core.models import AuditEvent, User
 from opentic.core.permissions import can_manage_staff_and_instruments, can_view_private, is_regulator
 from opentic.registry import services, validity
 from opentic.registry.filters import ImportForm, InstitutionFilterForm, StatusChangeForm, filter_institutions
 from opentic.registry.importing import ImportRejected
-from opentic.registry.models import ImportBatch, Institution
+from opentic.registry.models import ImportBatch, Institution, Staff
 from opentic.registry.sheets import SHEETS, export, run_import
 
 EXPORT_FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -34,7 +39,7 @@ def visible_institution(request: HttpRequest, pk: int) -> Institution:
 
 
 @login_required
-def institution_list(request: HttpRequest) -> HttpResponse:
+def institution_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not is_regulator(request.user):
         raise PermissionDenied("只有监管部门可以查看机构名录")
     form = InstitutionFilterForm(request.GET or None)
@@ -53,7 +58,7 @@ def institution_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def institution_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def institution_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     institution = visible_institution(request, pk)
     today = timezone.localdate()
     lines = (institution.scope_lines.select_related("test_object", "parameter", "standard")
@@ -64,12 +69,14 @@ def institution_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "units": institution.spatial_units(),
         "lines": lines[:500],
         "line_count": lines.count(),
-        "staff": institution.staff.prefetch_related("signatory_authorizations").order_by("employee_no")[:200],
+        "staff": institution.staff.select_related("user").prefetch_related(
+            "signatory_authorizations").order_by("employee_no")[:200],
         "staff_count": institution.staff.count(),
         "instruments": institution.instruments.order_by("asset_number")[:200],
         "instrument_count": institution.instruments.count(),
         "status_form": StatusChangeForm() if is_regulator(request.user) else None,
         "can_manage": can_manage_staff_and_instruments(request.user, institution.pk),
+        "accounts": User.objects.filter(institution=institution).order_by("username"),
     })
 
 
@@ -78,8 +85,35 @@ def institution_detail(request: HttpRequest, pk: int) -> HttpResponse:
 REGISTER_ENTITIES = Q(entity__startswith="registry.") | Q(entity="ledger.NotAccepted")
 
 
+class AccountForm(forms.Form):
+    user = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+
+    def __init__(self, institution: Institution, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast("forms.ModelChoiceField[User]", self.fields["user"]).queryset = User.objects.filter(
+            institution=institution)
+
+
 @login_required
-def institution_history(request: HttpRequest, pk: int) -> HttpResponse:
+@require_POST
+def staff_account(request: AuthenticatedHttpRequest, pk: int, staff_pk: int) -> HttpResponse:
+    """Say which account is this staff member: signing authority follows this link, never a name."""
+    institution = visible_institution(request, pk)
+    staff = get_object_or_404(Staff, pk=staff_pk, institution=institution)
+    form = AccountForm(institution, request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose one of the institution's accounts."))
+    else:
+        try:
+            services.link_account(request.user, staff, form.cleaned_data["user"])
+            messages.success(request, _("Saved."))
+        except (ValidationError, PermissionDenied) as exc:
+            refused(request, exc)
+    return redirect("registry:detail", pk=institution.pk)
+
+
+@login_required
+def institution_history(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     institution = visible_institution(request, pk)
     events = audit.history(institution) | AuditEvent.objects.filter(
         REGISTER_ENTITIES, chain=audit.chain_key(institution.pk))
@@ -93,13 +127,13 @@ def institution_history(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def institution_status(request: HttpRequest, pk: int) -> HttpResponse:
+def institution_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     institution = visible_institution(request, pk)
     form = StatusChangeForm(request.POST)
     if form.is_valid():
         try:
             services.change_institution_status(
-                request.user, institution, form.cleaned_data["status"], form.cleaned_data["reason"]  # type: ignore[arg-type]
+                request.user, institution, form.cleaned_data["status"], form.cleaned_data["reason"]
             )
             messages.success(request, _("Status changed."))
         except ValidationError as exc:
@@ -110,7 +144,7 @@ def institution_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def export_view(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
+def export_view(request: AuthenticatedHttpRequest, kind: str, fmt: str) -> HttpResponse:
     if kind not in SHEETS or fmt not in EXPORT_FORMATS:
         raise Http404
     if is_regulator(request.user):
@@ -118,8 +152,8 @@ def export_view(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
         queryset: QuerySet[Institution] = Institution.objects.all()
         if form.is_valid():
             queryset = filter_institutions(queryset, form.cleaned_data)
-    elif request.user.institution_id and kind != "institutions":  # type: ignore[union-attr]
-        queryset = Institution.objects.filter(pk=request.user.institution_id)  # type: ignore[union-attr]
+    elif request.user.institution_id and kind != "institutions":
+        queryset = Institution.objects.filter(pk=request.user.institution_id)
     else:
         raise PermissionDenied
     data, filename = export(kind, queryset, fmt)
@@ -129,9 +163,9 @@ def export_view(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
 
 
 @login_required
-def import_view(request: HttpRequest) -> HttpResponse:
+def import_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
-    if not (is_regulator(user) or can_manage_staff_and_instruments(user, user.institution_id)):  # type: ignore[union-attr]
+    if not (is_regulator(user) or can_manage_staff_and_instruments(user, user.institution_id)):
         raise PermissionDenied("只有监管部门和机构管理员可以导入数据")
     form = ImportForm(request.POST or None, request.FILES or None)
     errors: list[object] | None = None
@@ -139,7 +173,7 @@ def import_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            result = run_import(user, form.cleaned_data["kind"], upload.name, upload.read())  # type: ignore[arg-type]
+            result = run_import(user, form.cleaned_data["kind"], upload.name, upload.read())
         except ImportRejected as exc:
             errors = list(exc.errors)
         except PermissionDenied as exc:

@@ -39,7 +39,7 @@ def _signatory(n: int, today: dt.date) -> User | None:
     signatory = User.objects.filter(username=f"lab{n}-signatory").first()
     if signatory is None or signatory.institution_id is None:
         return None
-    # The demo signatory is the staff member authorized to sign in 食品 (food), by name.
+    # The demo signatory's account is the staff member authorized to sign in 食品 (food).
     grant = SignatoryAuthorization.objects.filter(staff__institution_id=signatory.institution_id,
                                                   fields__contains="食品").select_related("staff").first()
     if grant is None:
@@ -50,6 +50,8 @@ def _signatory(n: int, today: dt.date) -> User | None:
                                                       valid_from=today - dt.timedelta(days=365))
     signatory.first_name, signatory.last_name = grant.staff.name, ""
     signatory.save(update_fields=["first_name", "last_name"])
+    Staff.objects.filter(user=signatory).exclude(pk=grant.staff_id).update(user=None)
+    Staff.objects.filter(pk=grant.staff_id).update(user=signatory)
     return signatory
 
 

@@ -39,11 +39,11 @@ from .signing import TimestampUnavailable, sign_pdf
 
 
 def _signing_fields(actor: User, institution_id: int, day: dt.date) -> list[str]:
-    """The fields the signatory may sign in: the authorization of the staff member with the user's name."""
-    name = actor.get_full_name().strip()
+    """The fields the signatory may sign in: the authorizations of the staff member who is this account
+    (Staff.user), never of whoever bears the same name."""
     grants = SignatoryAuthorization.objects.filter(
         Q(valid_until__isnull=True) | Q(valid_until__gte=day), staff__institution_id=institution_id,
-        staff__name=name, staff__active=True, valid_from__lte=day)
+        staff__user=actor, staff__active=True, valid_from__lte=day)
     fields: list[str] = []
     for grant in grants:
         text = grant.fields

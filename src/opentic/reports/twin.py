@@ -27,7 +27,7 @@ from opentic.numerics.conformity import STATEMENTS
 from opentic.numerics.reporting import BelowLoq, Reporting, formatted
 from opentic.numerics.rounding import to_decimal
 from opentic.registry.codes import CodeError, parse_standard_code
-from opentic.registry.models import Standard
+from opentic.registry.models import Staff, Standard
 
 from .models import Report, Signature
 
@@ -61,12 +61,18 @@ def results_of(sample: Sample) -> list[Analysis]:
         "service__parameter", "service__standard", "entered_by", "verified_by").order_by("id"))
 
 
+def name_of(user: User) -> str:
+    """The name the register holds for this account's person (Staff.user); the account's display name only
+    when it is linked to nobody."""
+    staff = Staff.objects.filter(user=user).values_list("name", flat=True).first()
+    return staff or user.get_full_name().strip() or user.get_username()
+
+
 def person(user: User | None) -> dict[str, Any]:
     if user is None:
         return {}
     signature = Signature.objects.filter(user=user).values_list("sha256", flat=True).first()
-    return {"user": user.pk, "name": user.get_full_name().strip() or user.get_username(),
-            "signature_sha256": signature or ""}
+    return {"user": user.pk, "name": name_of(user), "signature_sha256": signature or ""}
 
 
 def _to_places(value: Decimal | None, places: int) -> Decimal | None:
@@ -165,7 +171,7 @@ def build(sample: Sample, number: str, code: str, actor: User, fields: list[str]
         "prepared_by": _unique([a.entered_by for a in analyses]),
         "reviewed_by": _unique([a.verified_by for a in analyses]),
         "approved_by": {**person(actor), "fields": "、".join(fields)},
-        "signatory": actor.get_full_name().strip() or actor.get_username(), "signatory_fields": "、".join(fields),
+        "signatory": name_of(actor), "signatory_fields": "、".join(fields),
         "issued": zh_date(issued_at), "issued_at": issued_at.isoformat(),
         "replaces": replaces.number if replaces else "", "amendment_reason": reason,
         "verify_base": f"{base}/verify/", "demo": demo,

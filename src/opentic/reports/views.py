@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from opentic.core.http import AuthenticatedHttpRequest
 from opentic.core.models import User
 from opentic.core.permissions import is_regulator, lab_of
 from opentic.lims.models import Sample
@@ -48,7 +49,7 @@ def _form_refused(request: HttpRequest, form: PasswordForm | ImageForm) -> None:
 
 @login_required
 @require_POST
-def approve(request: HttpRequest, sample_pk: int) -> HttpResponse:
+def approve(request: AuthenticatedHttpRequest, sample_pk: int) -> HttpResponse:
     sample = get_object_or_404(Sample, pk=sample_pk, institution_id=_own(request))
     form = ApproveForm(request.POST)
     if not form.is_valid():
@@ -120,7 +121,7 @@ def _visible(request: HttpRequest, pk: int) -> Report:
 
 
 @login_required
-def pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     report = _visible(request, pk)
     response = HttpResponse(bytes(report.pdf), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{report.number}.pdf"'
@@ -128,14 +129,14 @@ def pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def twin(request: HttpRequest, pk: int) -> HttpResponse:
+def twin(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     report = _visible(request, pk)
     return HttpResponse(services.twin_json(report), content_type="application/json; charset=utf-8")
 
 
 @login_required
 @require_POST
-def start(request: HttpRequest) -> HttpResponse:
+def start(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Approve every verified sample of the lab with one signature; the batch runs in the background."""
     institution_id = _own(request)
     samples = list(Sample.objects.filter(institution_id=institution_id, state="verified"))
@@ -152,7 +153,7 @@ def start(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def batch(request: HttpRequest, pk: int) -> HttpResponse:
+def batch(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(ReportBatch, pk=pk, institution_id=_own(request))
     template = "reports/_batch.html" if request.headers.get("HX-Request") else "reports/batch.html"
     return render(request, template, {"batch": item})
