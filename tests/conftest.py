@@ -163,3 +163,9 @@ def _clear_cache() -> None:
 
 def expire(institution: Institution) -> None:
     Institution.objects.filter(pk=institution.pk).update(status=InstitutionStatus.EXPIRED)
+
+
+def b_signatory(world: World) -> User:
+    """Lab B's authorized signatory: only a signatory registers the lab's reports (issue 12, finding 1)."""
+    found = User.objects.filter(username="b-signatory").first()
+    return found or make_user("b-signatory", [Role.SIGNATORY], world.lab_b)

@@ -11,11 +11,12 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from opentic.ledger import entry as entries
+from opentic.ledger import esign
 from opentic.ledger import services as ledger
-from opentic.ledger.samples import sample_pdf
 from opentic.registry.models import Institution
-from tests.conftest import CODE_A, World
+from tests.conftest import CODE_A, PASSWORD, World
 from tests.lims.fixtures import Lab
+from tests.pdfs import signed_pdf
 from tests.quality.fixtures import PT, pt_round, submit_others  # noqa: F401 — the fixture
 
 pytestmark = pytest.mark.django_db
@@ -103,7 +104,8 @@ def test_english_pages_hold_no_chinese_interface(world: World, lab: Lab, persona
     code = entries.new_code()
     link = ledger.verification_url(CODE_A, "JJ-1", code)
     with transaction.atomic():
-        ledger.register_report(world.a_signatory, world.lab_a, "JJ-1", sample_pdf(link, ["JJ-1"]), code=code)
+        ledger.register_report(world.a_signatory, world.lab_a, "JJ-1", signed_pdf(link, ["JJ-1"]), code=code,
+                               esign=esign.by_password(PASSWORD))
     path = "/en" + url.format(a=world.lab_a.pk, b=world.lab_b.pk, s=sample.pk, verify=link.split("?", 1)[1])
     response = world.client(persona).get(path)
     assert response.status_code == 200, path

@@ -11,13 +11,14 @@ from django.utils import timezone
 
 from opentic.core.models import AuditEvent
 from opentic.ledger import entry as entries
+from opentic.ledger import esign
 from opentic.ledger import services as ledger
-from opentic.ledger.samples import sample_pdf
 from opentic.portal.finder import FinderQuery, find
 from opentic.registry import services, validity
 from opentic.registry.dates import zh_date
 from opentic.registry.models import Institution, InstitutionStatus
-from tests.conftest import CODE_B, World
+from tests.conftest import CODE_B, PASSWORD, World, b_signatory
+from tests.pdfs import signed_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -120,20 +121,23 @@ def test_a_report_issued_after_the_certificate_ended_is_not_trusted(world: World
     lab_b = ended(world)
     before, after = entries.new_code(), entries.new_code()
     url = ledger.verification_url(CODE_B, "YZ-1", before)
+    first = signed_pdf(url, ["YZ-1"], CODE_B, lab_b.name)
+    second = signed_pdf(ledger.verification_url(CODE_B, "YZ-2", after), ["YZ-2"], CODE_B, lab_b.name)
     with transaction.atomic():
-        ledger.register_report(world.b_admin, lab_b, "YZ-1", sample_pdf(url, ["YZ-1"]), code=before,
-                               issued_at=timezone.now() - dt.timedelta(days=40))
-        ledger.register_report(world.b_admin, lab_b, "YZ-2", sample_pdf(url, ["YZ-2"]), code=after)
-    old = ledger.verify_report(CODE_B, "YZ-1", before)
+        ledger.register_report(b_signatory(world), lab_b, "YZ-1", first, esign=esign.by_password(PASSWORD),
+                               code=before, issued_at=timezone.now() - dt.timedelta(days=40))
+        ledger.register_report(b_signatory(world), lab_b, "YZ-2", second, esign=esign.by_password(PASSWORD),
+                               code=after)
+    old = ledger.verify_report(CODE_B, "YZ-1", before, first)  # an uploaded file: genuine, and trusted
     assert old.status == "genuine" and old.trusted and not old.lapsed
-    new = ledger.verify_report(CODE_B, "YZ-2", after)
+    new = ledger.verify_report(CODE_B, "YZ-2", after, second)
     assert new.status == "genuine" and not new.trusted and new.lapsed == "expired"
     page = world.client("anonymous").get("/verify/", {"i": CODE_B, "n": "YZ-2", "c": after}).content.decode()
     assert 'id="certificate-lapsed"' in page and "过期" in page
     api = world.client("anonymous").get("/api/public/verify", {"i": CODE_B, "n": "YZ-2", "c": after}).json()
     assert api["trusted"] is False and api["institution_status_at_issue"] == "expired"
     api = world.client("anonymous").get("/api/public/verify", {"i": CODE_B, "n": "YZ-1", "c": before}).json()
-    assert api["trusted"] is True and api["institution_status_at_issue"] is None
+    assert api["status"] == "registered" and api["institution_status_at_issue"] is None  # a lookup: no file
 
 
 def test_a_renewed_certificate_keeps_its_expired_spell(world: World) -> None:
@@ -145,7 +149,8 @@ def test_a_renewed_certificate_keeps_its_expired_spell(world: World) -> None:
     during = entries.new_code()
     url = ledger.verification_url(CODE_B, "YZ-3", during)
     with transaction.atomic():
-        ledger.register_report(world.b_admin, lab_b, "YZ-3", sample_pdf(url, ["YZ-3"]), code=during,
+        ledger.register_report(b_signatory(world), lab_b, "YZ-3", signed_pdf(url, ["YZ-3"], CODE_B, lab_b.name),
+                               esign=esign.by_password(PASSWORD), code=during,
                                issued_at=timezone.now() - dt.timedelta(days=1))
     Institution.objects.filter(pk=lab_b.pk).update(cma_valid_until=timezone.localdate() + dt.timedelta(days=2000))
     services.change_institution_status(world.regulator, Institution.objects.get(pk=lab_b.pk),
@@ -154,7 +159,8 @@ def test_a_renewed_certificate_keeps_its_expired_spell(world: World) -> None:
         at=timezone.now() - dt.timedelta(hours=1))  # renewed an hour ago (issue times are kept to the second)
     after = entries.new_code()
     with transaction.atomic():
-        ledger.register_report(world.b_admin, lab_b, "YZ-4", sample_pdf(url, ["YZ-4"]), code=after)
+        ledger.register_report(b_signatory(world), lab_b, "YZ-4", signed_pdf(url, ["YZ-4"], CODE_B, lab_b.name),
+                               esign=esign.by_password(PASSWORD), code=after)
     assert ledger.verify_report(CODE_B, "YZ-3", during).lapsed == "expired"
     assert ledger.verify_report(CODE_B, "YZ-4", after).lapsed == ""
     assert validity.status_at(lab_b, timezone.now() - dt.timedelta(days=1)) == InstitutionStatus.EXPIRED
