@@ -163,3 +163,9 @@ def _clear_cache() -> None:
 
 def expire(institution: Institution) -> None:
     Institution.objects.filter(pk=institution.pk).update(status=InstitutionStatus.EXPIRED)
+
+
+@pytest.fixture(autouse=True)
+def _jobs_inline(settings: object) -> None:
+    """Jobs run in the test's own process and transaction (tests that need a real worker start one)."""
+    settings.OPENTIC_JOBS_INLINE = True  # type: ignore[attr-defined]

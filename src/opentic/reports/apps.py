@@ -6,3 +6,8 @@ class ReportsConfig(AppConfig):
     name = "opentic.reports"
     label = "reports"
     verbose_name = _("Test reports")
+
+    def ready(self) -> None:
+        from .batch import register
+
+        register()
