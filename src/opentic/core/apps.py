@@ -6,3 +6,9 @@ class CoreConfig(AppConfig):
     name = "opentic.core"
     label = "core"
     verbose_name = _("Accounts and audit")
+
+    def ready(self) -> None:
+        from . import audit, jobs
+
+        # At least every minute the audit chains' heads are anchored (by whichever log is registered).
+        jobs.EVERY_MINUTE.append(audit.anchor_heads)
