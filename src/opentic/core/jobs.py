@@ -33,11 +33,11 @@ from opentic.core.models import Job, User
 log = logging.getLogger(__name__)
 
 
-class Permanent(Exception):  # noqa: N818 (a kind of failure, not an error of the runner)
+class Permanent(Exception):
     """A failure that trying again cannot mend (bad input): the job fails at once with this message."""
 
 
-class LeaseLost(Exception):  # noqa: N818
+class LeaseLost(Exception):
     """Another runner holds the job now (this one was presumed dead): stop without writing anything."""
 
 

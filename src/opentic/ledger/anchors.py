@@ -125,8 +125,9 @@ class LedgerAnchors:
     def anchored(self) -> tuple[dict[str, list[Anchored]], list[str]]:
         """Every anchored head, read from the signed anchors (each checked against the log's key, its
         predecessor and its checkpoint), and what is wrong with the anchor log itself."""
-        verifier, heads, problems = log_verifier(), {}, []
-        prev, frontier, size = b"", [], 0
+        verifier, problems = log_verifier(), []
+        heads: dict[str, list[Anchored]] = {}
+        prev, frontier, size = b"", Frontier(), 0
         for anchor in AuditAnchor.objects.order_by("size").iterator(chunk_size=2000):
             where = f"audit anchor {anchor.size}"
             if anchor.size != size + 1:

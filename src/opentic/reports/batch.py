@@ -105,7 +105,7 @@ def run_batch(batch_id: int, workers: int | None = None, progress: jobs.Progress
                 _count(batch_id, progress)
     errors = list(BatchItem.objects.filter(batch_id=batch_id, state=BatchItem.State.FAILED)
                   .order_by("sample_id").values_list("error", flat=True))
-    done, failed = _count(batch_id, progress)
+    _count(batch_id, progress)
     ReportBatch.objects.filter(pk=batch_id).update(state=ReportBatch.State.FINISHED, finished_at=timezone.now(),
                                                    errors=errors)
     return ReportBatch.objects.get(pk=batch_id)
