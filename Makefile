@@ -34,6 +34,8 @@ messages: $(STAMP)
 demo: install
 	$(BIN)/opentic migrate -v0
 	$(BIN)/opentic demo-data --if-empty
+	@# The background worker (report batches, large imports and exports, audit anchors) beside the server.
+	$(BIN)/opentic worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; \
 	$(BIN)/opentic runserver 127.0.0.1:8000
 
 test: install lint test-sqlite test-postgres

@@ -138,3 +138,18 @@ def test_the_admin_is_read_only(world: World) -> None:
     response = client.post(f"/admin/registry/institution/{world.lab_a.pk}/delete/", {"post": "yes"})
     assert response.status_code == 403
     assert client.get("/admin/registry/institution/add/").status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_a_background_job_is_seen_only_by_whoever_started_it(world: World, persona: str) -> None:
+    from opentic.core import jobs
+    from opentic.core.models import Job
+
+    jobs.register("test.tenancy", lambda job, progress: None)
+    job = jobs.submit("test.tenancy", user=world.a_admin, institution_id=world.lab_a.pk)
+    Job.objects.filter(pk=job.pk).update(output=b"x", output_name="x.csv", output_type="text/csv")
+    client = world.client(persona)
+    for url in (f"/jobs/{job.pk}/", f"/jobs/{job.pk}/download"):
+        expected = 200 if persona == "a_admin" else 302 if persona == "anonymous" else 404
+        assert client.get(url).status_code == expected, (url, persona)

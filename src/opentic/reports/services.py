@@ -298,7 +298,7 @@ def withdraw_report(actor: User, report: Report, password: str, reason: str) -> 
     report.state, report.withdrawal_reason = Report.State.WITHDRAWN, reason.strip()
     report.save(update_fields=["state", "withdrawal_reason"])
     audit.record(actor=actor, action="withdraw", entity=report, institution_id=report.institution_id,
-                 changes={"state": ["issued", "withdrawn"]}, reason=reason)
+                 changes={"state": ["issued", "withdrawn"], "meaning": "withdrawn / 撤回"}, reason=reason)
     return report
 
 

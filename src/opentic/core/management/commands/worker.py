@@ -23,5 +23,7 @@ class Command(BaseCommand):
         again = jobs.reap()
         if again:
             self.stdout.write(f"resuming jobs {', '.join(map(str, again))}")
-        Consumer(huey(), workers=options["threads"], worker_type="thread", periodic=True,
+        # An idle consumer polls storage that cannot block (SQLite) at most a second apart, so a job
+        # starts within a second of its submission.
+        Consumer(huey(), workers=options["threads"], worker_type="thread", periodic=True, max_delay=1.0,
                  check_worker_health=True).run()
