@@ -230,7 +230,8 @@ def _fail(job: Job, message: str) -> None:
 
 
 def _retry_or_fail(job: Job, message: str) -> None:
-    close_old_connections()
+    if not connection.in_atomic_block:
+        close_old_connections()  # the failure may have been the connection's: start from a sound one
     with transaction.atomic():
         if job.attempts >= job.max_attempts:
             _fail(job, message)
