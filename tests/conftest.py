@@ -166,6 +166,8 @@ def expire(institution: Institution) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _jobs_inline(settings: object) -> None:
-    """Jobs run in the test's own process and transaction (tests that need a real worker start one)."""
+def _jobs_inline(settings: object, tmp_path: object) -> None:
+    """Jobs run in the test's own process and transaction (tests that need a real worker start one), and
+    each test's database keeps its audit anchor checkpoint apart (a test database is new every run)."""
     settings.OPENTIC_JOBS_INLINE = True  # type: ignore[attr-defined]
+    settings.OPENTIC_AUDIT_ANCHOR_FILE = str(tmp_path) + "/audit-anchors.checkpoint"  # type: ignore[attr-defined]

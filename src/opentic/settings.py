@@ -187,3 +187,6 @@ OPENTIC_BATCH_PROCESSES = int(os.environ.get("OPENTIC_BATCH_PROCESSES", "0"))
 # Register files larger than this, and exports of more rows than this, run on the queue.
 OPENTIC_INLINE_IMPORT_BYTES = int(os.environ.get("OPENTIC_INLINE_IMPORT_BYTES", str(2 * 1024 * 1024)))
 OPENTIC_INLINE_EXPORT_ROWS = int(os.environ.get("OPENTIC_INLINE_EXPORT_ROWS", "20000"))
+# The newest audit anchor checkpoint is kept here too, out of reach of the database (docs/decisions/0016);
+# default DATA_DIR/audit-anchors.checkpoint.
+OPENTIC_AUDIT_ANCHOR_FILE = os.environ.get("OPENTIC_AUDIT_ANCHOR_FILE", "")

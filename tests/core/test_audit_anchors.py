@@ -3,8 +3,6 @@ passes the chain's own check, and is caught by the heads the anchor log signed (
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
@@ -132,8 +130,7 @@ def test_anchors_rewritten_to_match_need_the_ledger_key() -> None:
 
 @pytest.mark.django_db
 def test_deleting_the_last_anchors_too_is_caught_by_the_checkpoint_kept_outside(
-        settings: object, tmp_path: Path, django_capture_on_commit_callbacks: object) -> None:
-    settings.DATA_DIR = tmp_path  # type: ignore[attr-defined]
+        django_capture_on_commit_callbacks: object) -> None:
     events(2)
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
         audit.anchor_heads()

@@ -5,7 +5,9 @@ rewrites an event and recomputes every later hash, or cuts the last events off a
 anchored: every minute (the worker's periodic task) and in the transaction of every electronic signature,
 the heads that moved are written as one anchor, a leaf of an append-only Merkle log (RFC 9162 hashing, as
 the report ledger) whose checkpoint is signed with the ledger's key and kept as well outside the database
-(DATA_DIR/audit-anchors.checkpoint). Rewriting an anchored event changes its hash; cutting it off leaves
+(OPENTIC_AUDIT_ANCHOR_FILE, by default DATA_DIR/audit-anchors.checkpoint; put it where the database's
+administrators cannot write, and keep it with the database's backups, since a restored database is older
+than it). Rewriting an anchored event changes its hash; cutting it off leaves
 the anchor naming an event that is gone; rewriting the anchors needs the key; deleting the last anchors
 leaves the log shorter than the checkpoint kept outside. `opentic audit verify` checks all of it.
 
@@ -65,7 +67,7 @@ def anchor_text(prev: bytes, at: dt.datetime, heads: Mapping[str, tuple[int, str
 
 
 def outside_path() -> Path:
-    return Path(settings.DATA_DIR) / "audit-anchors.checkpoint"
+    return Path(settings.OPENTIC_AUDIT_ANCHOR_FILE or Path(settings.DATA_DIR) / "audit-anchors.checkpoint")
 
 
 def _keep_outside(size: int, note: str) -> None:
