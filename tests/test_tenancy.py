@@ -49,6 +49,7 @@ MATRIX = [
     ("verify page by QR link", "get", "/verify/?i=91500116MA5U7K3T2R&n=X-1&c=AAAAAAAAAAAAAAAAAAAAAA", set(PERSONAS),
      None),
     ("ledger key", "get", "/ledger/key", set(PERSONAS), None),
+    ("audit anchor checkpoint (none yet)", "get", "/ledger/audit/checkpoint", set(), {"*": 404}),
     ("lab A 失信 periods", "get", "/registry/institutions/{a}/not-accepted/", REGULATORS,
      {"anonymous": 302, "*": 403}),
     ("api proof of an unknown report", "get",

@@ -155,3 +155,18 @@ def test_the_verify_command_names_the_first_event_that_disagrees(capsys: pytest.
     with pytest.raises(SystemExit):
         call_command("audit", "verify")
     assert f"{CHAIN}: BROKEN at event 4: event 4 differs from audit anchor 1" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_the_anchor_logs_checkpoint_is_public_for_monitors() -> None:
+    from django.test import Client
+
+    from opentic.ledger.keys import log_verifier
+    from opentic.ledger.note import open_checkpoint
+
+    assert Client().get("/ledger/audit/checkpoint").status_code == 404
+    events(2)
+    audit.anchor_heads()
+    answer = Client().get("/ledger/audit/checkpoint")
+    checkpoint = open_checkpoint(answer.content.decode(), log_verifier(), anchors.origin())
+    assert (checkpoint.size, answer["Content-Type"].split(";")[0]) == (1, "text/plain")
