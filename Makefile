@@ -40,6 +40,8 @@ demo: install
 	$(BIN)/opentic demo-data --if-empty
 	$(BIN)/opentic collectstatic --noinput -v0
 	@echo "OpenTIC demo on http://127.0.0.1:8000/"
+	@# The background worker (report batches, large imports and exports, audit anchors) beside the server.
+	$(BIN)/opentic worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; \
 	$(BIN)/gunicorn opentic.wsgi --bind 127.0.0.1:8000 --workers 1 --threads 8 --timeout 60 --access-logfile -
 
 test: install lint test-sqlite test-postgres

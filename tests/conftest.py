@@ -169,3 +169,11 @@ def b_signatory(world: World) -> User:
     """Lab B's authorized signatory: only a signatory registers the lab's reports (issue 12, finding 1)."""
     found = User.objects.filter(username="b-signatory").first()
     return found or make_user("b-signatory", [Role.SIGNATORY], world.lab_b)
+
+
+@pytest.fixture(autouse=True)
+def _jobs_inline(settings: object, tmp_path: object) -> None:
+    """Jobs run in the test's own process and transaction (tests that need a real worker start one), and
+    each test's database keeps its audit anchor checkpoint apart (a test database is new every run)."""
+    settings.OPENTIC_JOBS_INLINE = True  # type: ignore[attr-defined]
+    settings.OPENTIC_AUDIT_ANCHOR_FILE = str(tmp_path) + "/audit-anchors.checkpoint"  # type: ignore[attr-defined]

@@ -57,6 +57,7 @@ MATRIX = [
     ("signing keys page", "get", "/ledger/keys/", {"a_admin", "a_signatory", "b_admin"},
      {"anonymous": 302, "*": 403}),
     ("ledger key", "get", "/ledger/key", set(PERSONAS), None),
+    ("audit anchor checkpoint (none yet)", "get", "/ledger/audit/checkpoint", set(), {"*": 404}),
     ("lab A 失信 periods", "get", "/registry/institutions/{a}/not-accepted/", REGULATORS,
      {"anonymous": 302, "*": 403}),
     ("api proof of an unknown report", "get",
@@ -255,3 +256,18 @@ def test_a_reports_preview_and_withdrawal_answer_only_its_lab(lab: Lab, settings
                 expected = inside.get(persona, inside["*"])
             assert response.status_code == expected, (method, url, persona, response.status_code)
     assert Report.objects.get(pk=report.pk).state == "issued" and Report.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_a_background_job_is_seen_only_by_whoever_started_it(world: World, persona: str) -> None:
+    from opentic.core import jobs
+    from opentic.core.models import Job
+
+    jobs.register("test.tenancy", lambda job, progress: None)
+    job = jobs.submit("test.tenancy", user=world.a_admin, institution_id=world.lab_a.pk)
+    Job.objects.filter(pk=job.pk).update(output=b"x", output_name="x.csv", output_type="text/csv")
+    client = world.client(persona)
+    for url in (f"/jobs/{job.pk}/", f"/jobs/{job.pk}/download"):
+        expected = 200 if persona == "a_admin" else 302 if persona == "anonymous" else 404
+        assert client.get(url).status_code == expected, (url, persona)

@@ -307,3 +307,19 @@ OPENTIC_PUBLIC_URL = os.environ.get("OPENTIC_PUBLIC_URL", "http://127.0.0.1:8000
 # An RFC 3161 timestamp authority: when set, every report signature carries its timestamp (PAdES B-T), and
 # signing fails rather than issue a report without it.
 OPENTIC_TSA_URL = os.environ.get("OPENTIC_TSA_URL", "")
+
+# Background jobs (core/jobs.py, docs/decisions/0015): a runner's lease is renewed by its heartbeat every
+# quarter of it; a runner silent for a whole lease is presumed dead and its job is run again. Failures are
+# retried after BACKOFF, 2×BACKOFF, 4×BACKOFF … seconds. INLINE runs every job in the submitting process
+# (the tests; a tool without a worker).
+OPENTIC_JOB_LEASE_SECONDS = float(os.environ.get("OPENTIC_JOB_LEASE_SECONDS", "60"))
+OPENTIC_JOB_BACKOFF_SECONDS = float(os.environ.get("OPENTIC_JOB_BACKOFF_SECONDS", "10"))
+OPENTIC_JOBS_INLINE = env_bool("OPENTIC_JOBS_INLINE", False)
+# Processes a report batch issues on (0: one per core).
+OPENTIC_BATCH_PROCESSES = int(os.environ.get("OPENTIC_BATCH_PROCESSES", "0"))
+# Register files larger than this, and exports of more rows than this, run on the queue.
+OPENTIC_INLINE_IMPORT_BYTES = int(os.environ.get("OPENTIC_INLINE_IMPORT_BYTES", str(2 * 1024 * 1024)))
+OPENTIC_INLINE_EXPORT_ROWS = int(os.environ.get("OPENTIC_INLINE_EXPORT_ROWS", "20000"))
+# The newest audit anchor checkpoint is kept here too, out of reach of the database (docs/decisions/0016);
+# default DATA_DIR/audit-anchors.checkpoint.
+OPENTIC_AUDIT_ANCHOR_FILE = os.environ.get("OPENTIC_AUDIT_ANCHOR_FILE", "")

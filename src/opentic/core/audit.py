@@ -3,6 +3,10 @@
 Every service that changes state calls `record` inside its transaction, so the event and the change
 commit or roll back together. An event's hash covers its content and the previous event's hash, so
 editing or deleting any row in the database breaks the chain at that row, and `verify` names it.
+
+Against someone who can also recompute the hashes, the chain heads are anchored outside the chains: an
+anchor log registered at start-up (the ledger's, ledger/anchors.py) signs them every minute and with
+every electronic signature, and `verify` checks each chain against every head anchored.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -95,6 +99,10 @@ def record(
     event.save(force_insert=True)
     head.last_seq, head.last_hash = event.seq, event.hash
     head.save(update_fields=["last_seq", "last_hash"])
+    if "meaning" in event.changes or "signature" in event.changes:
+        # An electronic signature is anchored in its own transaction: it is never unanchored for a moment.
+        for log in ANCHOR_LOGS:
+            log.anchor({key: (event.seq, event.hash)})
     return event
 
 
@@ -152,6 +160,37 @@ class ChainReport:
     ok: bool
     first_broken_seq: int | None = None
     problem: str = ""
+    anchored: int = 0  # the last event an anchor vouches for
+
+
+@dataclass(frozen=True)
+class Anchored:
+    """A chain head as an anchor recorded it: event `seq` had hash `hash`; `where` names the anchor."""
+
+    seq: int
+    hash: str
+    where: str
+
+
+class AnchorLog(Protocol):
+    def anchor(self, heads: Mapping[str, tuple[int, str]]) -> int:
+        """Anchor the heads (chain → last seq, last hash) that moved since their last anchor."""
+
+    def anchored(self) -> tuple[dict[str, list[Anchored]], list[str]]:
+        """Every head ever anchored, by chain, and what is wrong with the anchor log itself."""
+
+
+# Registered by the ledger at start-up (core must not import it).
+ANCHOR_LOGS: list[AnchorLog] = []
+
+
+def anchor_heads() -> int:
+    """Anchor every chain head that moved since its last anchor (run every minute by the worker)."""
+    if not ANCHOR_LOGS:
+        return 0
+    with transaction.atomic():
+        heads = {h.key: (h.last_seq, h.last_hash) for h in AuditChain.objects.filter(last_seq__gt=0)}
+        return sum(log.anchor(heads) for log in ANCHOR_LOGS)
 
 
 def verify_events(chain: str, events: Iterable[AuditEvent], head: AuditChain | None) -> ChainReport:
@@ -173,13 +212,56 @@ def verify_events(chain: str, events: Iterable[AuditEvent], head: AuditChain | N
     return ChainReport(chain, count, True)
 
 
+def _against_anchors(report: ChainReport, anchored: list[Anchored], seen: dict[int, str]) -> ChainReport:
+    """The chain's own check, then every anchored head: the earliest disagreement is the one named."""
+    last_good = 0
+    for anchor in sorted(anchored, key=lambda a: a.seq):
+        if not report.ok and report.first_broken_seq is not None and report.first_broken_seq <= anchor.seq:
+            return report  # the chain breaks by itself before this anchor
+        got = seen.get(anchor.seq)
+        if got == anchor.hash:
+            last_good = anchor.seq
+            continue
+        if got is None:
+            first = report.events + 1 if report.ok else anchor.seq  # the chain ends cleanly, but too early
+            problem = f"event {first} is gone, though {anchor.where} anchored the chain up to {anchor.seq}: " \
+                      "the chain was cut"
+            return ChainReport(report.chain, report.events, False, first, problem, last_good)
+        else:
+            problem = (f"event {anchor.seq} differs from {anchor.where}: the chain was rewritten "
+                       f"after event {last_good} and hashed again")
+        return ChainReport(report.chain, report.events, False, anchor.seq, problem, last_good)
+    return ChainReport(report.chain, report.events, report.ok, report.first_broken_seq, report.problem, last_good)
+
+
 def verify(chain: str | None = None) -> list[ChainReport]:
     heads = {h.key: h for h in AuditChain.objects.all()}
-    keys = [chain] if chain else sorted(set(heads) | set(AuditEvent.objects.values_list("chain", flat=True)))
-    return [
-        verify_events(key, AuditEvent.objects.filter(chain=key).order_by("seq").iterator(), heads.get(key))
-        for key in keys
-    ]
+    anchors: dict[str, list[Anchored]] = {}
+    problems: list[str] = []
+    for log in ANCHOR_LOGS:
+        found, wrong = log.anchored()
+        for key, items in found.items():
+            anchors.setdefault(key, []).extend(items)
+        problems += wrong
+    keys = [chain] if chain else sorted(set(heads) | set(AuditEvent.objects.values_list("chain", flat=True))
+                                        | set(anchors))
+    reports = []
+    for key in keys:
+        wanted = {a.seq for a in anchors.get(key, [])}
+        seen: dict[int, str] = {}
+
+        def tap(events: Iterable[AuditEvent], wanted: set[int] = wanted, seen: dict[int, str] = seen
+                ) -> Iterable[AuditEvent]:
+            for event in events:
+                if event.seq in wanted:
+                    seen[event.seq] = event.hash
+                yield event
+
+        own = verify_events(key, tap(AuditEvent.objects.filter(chain=key).order_by("seq").iterator()),
+                            heads.get(key))
+        reports.append(_against_anchors(own, anchors.get(key, []), seen))
+    reports += [ChainReport("audit-anchors", 0, False, None, problem) for problem in problems]
+    return reports
 
 
 # Checks that current rows agree with what the trail last recorded of them: an app registers one in its

@@ -133,3 +133,47 @@ class AuditEvent(models.Model):
             "reason": self.reason,
             "prev_hash": self.prev_hash,
         }
+
+
+class Job(models.Model):
+    """One piece of durable background work (core/jobs.py): its state lives here, not in the queue, so a
+    worker killed mid-job loses nothing: its lease runs out and the job is run again, from where its
+    handler's own records say it stopped."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    kind = models.CharField(max_length=60)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    institution = models.ForeignKey("registry.Institution", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    args = models.JSONField(default=dict)
+    input = models.BinaryField(null=True, blank=True)  # an uploaded file the job reads
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    max_attempts = models.PositiveSmallIntegerField(default=5)
+    not_before = models.DateTimeField(null=True, blank=True)  # the next try, after a backoff
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=120, blank=True)  # host:pid:thread of the runner
+    lease_until = models.DateTimeField(null=True, blank=True)  # renewed by the runner's heartbeat
+    done = models.PositiveBigIntegerField(default=0)
+    total = models.PositiveBigIntegerField(default=0)
+    stage = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+    output = models.BinaryField(null=True, blank=True)  # the file to download when done
+    output_name = models.CharField(max_length=200, blank=True)
+    output_type = models.CharField(max_length=100, blank=True)
+    result = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("background job")
+        indexes = [models.Index(fields=["state", "lease_until"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} {self.state}"

@@ -173,3 +173,35 @@ class Registration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.event}"
+
+
+class AuditAnchor(models.Model):
+    """One anchor of the audit chains' heads (anchors.py): a checkpoint of the anchor log, signed with the
+    ledger's key, over every anchor so far. Written by the minute and with every electronic signature."""
+
+    size = models.BigIntegerField(unique=True)  # this anchor's position in the anchor log, from 1
+    text = models.TextField()  # the canonical anchor: the previous anchor's leaf hash, the time, the heads
+    leaf_hash = models.BinaryField(max_length=32)
+    frontier = models.JSONField()  # the log's right edge after this anchor: [[height, hex hash], …]
+    note = models.TextField()  # the signed checkpoint of the anchor log at this size
+    signed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("audit anchor")
+        ordering = ["size"]
+
+    def __str__(self) -> str:
+        return f"audit anchor {self.size}"
+
+
+class AnchoredHead(models.Model):
+    """The last anchored head of each audit chain: tells the minute's anchor which heads moved. A cache,
+    never trusted by verification, which reads the signed anchors themselves."""
+
+    chain = models.CharField(max_length=40, unique=True)
+    seq = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+    anchor_size = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.chain} @ {self.seq}"

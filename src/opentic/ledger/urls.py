@@ -11,6 +11,7 @@ urlpatterns = [
 # The log itself: plain paths, no language prefix, as c2sp.org/tlog-tiles clients expect.
 log_urlpatterns = [
     path("ledger/key", views.key, name="key"),
+    path("ledger/audit/checkpoint", views.audit_checkpoint, name="audit-checkpoint"),
     path("ledger/<int:year>/checkpoint", views.checkpoint, name="checkpoint"),
     path("ledger/<int:year>/cosign", views.cosign, name="cosign"),
     re_path(r"^ledger/(?P<year>\d{4})/tile/(?P<path>[0-9a-z./]+)$", views.tile, name="tile"),

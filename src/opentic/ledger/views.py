@@ -25,7 +25,7 @@ from . import esign, services
 from .forms import EndNotAcceptedForm, NotAcceptedForm, RevokeKeyForm, SigningKeyForm, VerifyForm
 from .keys import log_verifier
 from .merkle import HASH_SIZE
-from .models import Checkpoint, Entry, Log, NotAccepted, SigningKey, Tile
+from .models import AuditAnchor, Checkpoint, Entry, Log, NotAccepted, SigningKey, Tile
 from .tiles import WIDTH, parse_tile_path
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -51,6 +51,16 @@ def checkpoint(request: HttpRequest, year: int) -> HttpResponse:
     if latest is None:
         raise Http404
     return _text(services.cosigned_note(latest), "no-cache, max-age=2")
+
+
+@require_GET
+def audit_checkpoint(request: HttpRequest) -> HttpResponse:
+    """The audit anchor log's newest signed checkpoint (docs/decisions/0016): a monitor that keeps each one
+    it fetched sees a rolled-back anchor log, as a witness does for the report ledger."""
+    note = AuditAnchor.objects.order_by("-size").values_list("note", flat=True).first()
+    if note is None:
+        raise Http404
+    return _text(note, "no-cache, max-age=2")
 
 
 @require_GET

@@ -6,3 +6,8 @@ class RegistryConfig(AppConfig):
     name = "opentic.registry"
     label = "registry"
     verbose_name = _("Register of institutions")
+
+    def ready(self) -> None:
+        from .jobs import register
+
+        register()

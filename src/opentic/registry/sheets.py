@@ -523,12 +523,16 @@ def _refer_to_regulator(ctx: Context) -> None:
                          entity_id=str(conflict["person_key"])[:16], changes={**conflict, "file_sha256": ctx.digest})
 
 
-def export(kind: str, queryset: QuerySet[Institution], fmt: str) -> tuple[bytes, str]:
-    """The sheet as XLSX or CSV bytes, in the same columns the import reads."""
+def export(kind: str, queryset: QuerySet[Institution], fmt: str,
+           rows: Callable[[Iterable[list[Any]]], Iterable[list[Any]]] | None = None) -> tuple[bytes, str]:
+    """The sheet as XLSX or CSV bytes, in the same columns the import reads (`rows` may wrap the row
+    stream, e.g. to report a job's progress)."""
     sheet = SHEETS[kind]
     headers = [c.header for c in sheet.columns]
-    rows = sheet.export(queryset)
+    rows_out = sheet.export(queryset)
+    if rows is not None:
+        rows_out = rows(rows_out)
     stamp = timezone.localdate().strftime("%Y%m%d")
     if fmt == "csv":
-        return write_csv(headers, rows), f"{kind}-{stamp}.csv"
-    return write_xlsx(headers, rows, sheet.title), f"{kind}-{stamp}.xlsx"
+        return write_csv(headers, rows_out), f"{kind}-{stamp}.csv"
+    return write_xlsx(headers, rows_out, sheet.title), f"{kind}-{stamp}.xlsx"

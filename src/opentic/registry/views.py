@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,11 +25,9 @@ from opentic.core.permissions import can_manage_staff_and_instruments, can_view_
 from opentic.registry import services, validity
 from opentic.registry.filters import ImportForm, InstitutionFilterForm, StatusChangeForm, filter_institutions
 from opentic.registry.importing import ImportRejected
+from opentic.registry.jobs import EXPORT_FORMATS, export_queryset, export_rows, submit_export, submit_import
 from opentic.registry.models import ImportBatch, Institution, Staff
 from opentic.registry.sheets import SHEETS, export, run_import
-
-EXPORT_FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                  "csv": "text/csv; charset=utf-8"}
 
 
 def visible_institution(request: HttpRequest, pk: int) -> Institution:
@@ -147,15 +146,11 @@ def institution_status(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
 def export_view(request: AuthenticatedHttpRequest, kind: str, fmt: str) -> HttpResponse:
     if kind not in SHEETS or fmt not in EXPORT_FORMATS:
         raise Http404
-    if is_regulator(request.user):
-        form = InstitutionFilterForm(request.GET or None)
-        queryset: QuerySet[Institution] = Institution.objects.all()
-        if form.is_valid():
-            queryset = filter_institutions(queryset, form.cleaned_data)
-    elif request.user.institution_id and kind != "institutions":
-        queryset = Institution.objects.filter(pk=request.user.institution_id)
-    else:
-        raise PermissionDenied
+    user = request.user
+    query = request.GET.urlencode()
+    queryset = export_queryset(user, kind, query)
+    if export_rows(kind, queryset) > settings.OPENTIC_INLINE_EXPORT_ROWS:  # too long for a request: a job
+        return redirect("core:job", pk=submit_export(user, kind, fmt, query).pk)
     data, filename = export(kind, queryset, fmt)
     response = HttpResponse(data, content_type=EXPORT_FORMATS[fmt])
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -172,6 +167,9 @@ def import_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     result = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
+        if upload.size > settings.OPENTIC_INLINE_IMPORT_BYTES:  # a large file is imported by a job
+            job = submit_import(user, form.cleaned_data["kind"], upload.name, upload.read())
+            return redirect("core:job", pk=job.pk)
         try:
             result = run_import(user, form.cleaned_data["kind"], upload.name, upload.read())
         except ImportRejected as exc:

@@ -33,3 +33,6 @@ class ReportsConfig(AppConfig):
 
         hooks.sample_reports = sample_reports
         from . import checks  # noqa: F401  (registers the deploy check of the public verification address)
+        from .batch import register
+
+        register()

@@ -72,12 +72,13 @@ class ReportTemplate(models.Model):
 
 
 class ReportBatch(models.Model):
-    """Many reports approved with one electronic signature, issued in the background across cores."""
+    """Many reports approved with one electronic signature, issued by a job on the queue (batch.py)."""
 
     class State(models.TextChoices):
         QUEUED = "queued", _("queued")
         RUNNING = "running", _("running")
         FINISHED = "finished", _("finished")
+        FAILED = "failed", _("failed")
 
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
     signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -90,12 +91,59 @@ class ReportBatch(models.Model):
     signature = models.CharField(max_length=64)  # hash of the list the signatory approved
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         verbose_name = _("report batch")
 
     def __str__(self) -> str:
         return f"{self.pk}: {self.done + self.failed}/{self.total}"
+
+
+class BatchItem(models.Model):
+    """One sample of a batch. It turns ISSUED in the transaction that records its report, so a batch run
+    again after a crash issues exactly the samples still PENDING: none twice, none lost."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("pending")
+        ISSUED = "issued", _("issued")
+        FAILED = "failed", _("failed")
+
+    batch = models.ForeignKey(ReportBatch, on_delete=models.CASCADE, related_name="items")
+    sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    report = models.OneToOneField(Report, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["batch", "sample"], name="reports_batch_item_once")]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}/{self.sample_id} {self.state}"
+
+
+class ReportNumber(models.Model):
+    """A report number taken from the institution's series, before the slow render and sign. Taking one
+    writes the audit trail, and an attempt that dies before its report is recorded leaves the number
+    RESERVED for the same sample, whose next attempt issues under it: no number is lost unaccounted."""
+
+    class State(models.TextChoices):
+        RESERVED = "reserved", _("reserved")
+        ISSUED = "issued", _("issued")
+
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
+    number = models.CharField(max_length=60)
+    sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.RESERVED)
+    report = models.OneToOneField(Report, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reserved_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["institution", "number"], name="reports_number_once")]
+        indexes = [models.Index(fields=["sample", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.state}"
 
 
 class Seal(models.Model):

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,10 +32,10 @@ from opentic.ledger.entry import new_code
 from opentic.lims import lifecycle
 from opentic.lims.models import Analysis, Sample
 from opentic.lims.services import next_numbers
-from opentic.registry.models import ScopeLine, SignatoryAuthorization
+from opentic.registry.models import Institution, ScopeLine, SignatoryAuthorization
 
 from . import marks, pki, seal, signatures, twin
-from .models import Report, ReportTemplate
+from .models import Report, ReportNumber, ReportTemplate
 from .signing import TimestampUnavailable, sign_pdf
 
 
@@ -155,15 +156,28 @@ def _check(actor: User, sample: Sample, replaces: Report | None, reason: str) ->
     return fields
 
 
+def _reserve_number(actor: User, sample: Sample, institution: Institution) -> str:
+    """The number this sample's next report is issued under: one an earlier attempt reserved and did not
+    use (it died, or lost a race), else the next of the series, reserved here with its audit event."""
+    kept = ReportNumber.objects.filter(sample=sample, state=ReportNumber.State.RESERVED).order_by("pk").first()
+    if kept is not None:
+        return kept.number
+    today = timezone.localdate()
+    serial = next_numbers(institution.pk, today.year, 1, "report")[0]
+    number = f"{institution.cma_number[-4:]}-{today.year}-{serial:05d}"
+    reserved = ReportNumber.objects.create(institution=institution, number=number, sample=sample)
+    audit.record(actor=actor, action="report-number.reserve", entity=reserved, institution_id=institution.pk,
+                 changes={"number": number, "sample": sample.lab_number})
+    return number
+
+
 @transaction.atomic
 def _prepare(actor: User, sample: Sample, replaces: Report | None, reason: str) -> _Prepared:
     sample = Sample.objects.select_for_update().select_related("order__client", "order__institution",
                                                                "test_object").get(pk=sample.pk)
     fields = _check(actor, sample, replaces, reason)
     institution = sample.order.institution
-    today = timezone.localdate()
-    serial = next_numbers(institution.pk, today.year, 1, "report")[0]
-    number = f"{institution.cma_number[-4:]}-{today.year}-{serial:05d}"
+    number = _reserve_number(actor, sample, institution)
     code, issued_at = new_code(), timezone.now().replace(microsecond=0)
     data = _twin(sample, number, code, actor, fields, issued_at, replaces, reason.strip())
     signature = hashlib.sha256(json.dumps({**data, "meaning": "approved / 批准"}, sort_keys=True,
@@ -177,7 +191,8 @@ def _prepare(actor: User, sample: Sample, replaces: Report | None, reason: str) 
 
 
 @transaction.atomic
-def _record(actor: User, prepared: _Prepared, pdf: bytes, replaces: Report | None, reason: str) -> Report:
+def _record(actor: User, prepared: _Prepared, pdf: bytes, replaces: Report | None, reason: str,
+            on_issued: Callable[[Report], object] | None = None) -> Report:
     sample = Sample.objects.select_for_update().select_related("order__institution").get(pk=prepared.sample_id)
     _check(actor, sample, replaces, reason)  # again: nothing may have changed while the PDF was made
     institution = sample.order.institution
@@ -199,16 +214,21 @@ def _record(actor: User, prepared: _Prepared, pdf: bytes, replaces: Report | Non
                  changes={"number": prepared.number, "sample": sample.lab_number, "ledger_index": receipt.index,
                           "pdf_sha256": hashlib.sha256(pdf).hexdigest(), "signature": prepared.signature,
                           "meaning": "approved / 批准", "replaces": replaces.number if replaces else None})
+    ReportNumber.objects.filter(institution=institution, number=prepared.number).update(
+        state=ReportNumber.State.ISSUED, report=report)
+    if on_issued is not None:  # in this transaction: a batch's item turns issued with its report, or not at all
+        on_issued(report)
     return report
 
 
-def issue_approved(actor: User, sample: Sample, replaces: Report | None = None, reason: str = "") -> Report:
+def issue_approved(actor: User, sample: Sample, replaces: Report | None = None, reason: str = "",
+                   on_issued: Callable[[Report], object] | None = None) -> Report:
     """Issue once the signatory's electronic signature is checked (by `issue_report`, or once for a batch).
 
     Three steps, so that the slow one holds no lock and runs in parallel across processes: check and take
     a number (short transaction); render and sign (no transaction); check again, register in the ledger
-    and record (short transaction). A failure in the last step leaves a gap in the numbers, which the
-    audit trail shows (the number was taken but no report recorded)."""
+    and record (short transaction). The number is reserved, with its audit event, in the first step; an
+    attempt that fails later leaves it reserved for this sample, and the next attempt issues under it."""
     prepared = _prepare(actor, sample, replaces, reason)
     institution = Sample.objects.select_related("order__institution").get(pk=sample.pk).order.institution
     try:
@@ -217,7 +237,7 @@ def issue_approved(actor: User, sample: Sample, replaces: Report | None = None, 
                        prepared.twin["signatory"], f"批准 {prepared.number}")
     except TimestampUnavailable as exc:
         raise ValidationError(str(exc)) from exc
-    return _record(actor, prepared, pdf, replaces, reason)
+    return _record(actor, prepared, pdf, replaces, reason, on_issued)
 
 
 def _missing_parts(html: str, output: str, data: dict[str, Any]) -> list[str]:
@@ -273,7 +293,7 @@ def _withdraw(actor: User, report: Report, reason: str) -> Report:
     report.state, report.withdrawal_reason = Report.State.WITHDRAWN, reason.strip()
     report.save(update_fields=["state", "withdrawal_reason"])
     audit.record(actor=actor, action="withdraw", entity=report, institution_id=report.institution_id,
-                 changes={"state": ["issued", "withdrawn"]}, reason=reason)
+                 changes={"state": ["issued", "withdrawn"], "meaning": "withdrawn / 撤回"}, reason=reason)
     return report
 
 

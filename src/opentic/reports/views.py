@@ -154,7 +154,8 @@ def start(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 def batch(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    item = get_object_or_404(ReportBatch, pk=pk, institution_id=_own(request))
+    batches = ReportBatch.objects.select_related("job").defer("job__input", "job__output")
+    item = get_object_or_404(batches, pk=pk, institution_id=_own(request))
     template = "reports/_batch.html" if request.headers.get("HX-Request") else "reports/batch.html"
     return render(request, template, {"batch": item})
 

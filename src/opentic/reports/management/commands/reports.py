@@ -6,13 +6,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from opentic.core.models import User
 from opentic.lims.models import Sample
-from opentic.reports.batch import run_batch, start_batch
+from opentic.reports.batch import launch, run_batch, start_batch
 
 
 class Command(BaseCommand):
     help = ("Reports in bulk: `batch --signatory USER --password P` approves every verified sample of the "
-            "signatory's institution with one electronic signature and issues them on all cores; "
-            "`run-batch ID` runs a batch started on the web.")
+            "signatory's institution with one electronic signature and issues them on all cores (with "
+            "`--queue`, hands the batch to the worker instead); `run-batch ID` runs a batch's pending samples.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -20,6 +20,7 @@ class Command(BaseCommand):
         batch.add_argument("--signatory", required=True)
         batch.add_argument("--password", required=True)
         batch.add_argument("--workers", type=int, default=0, help="processes; default one per core")
+        batch.add_argument("--queue", action="store_true", help="leave the batch to the worker (opentic worker)")
         run = sub.add_parser("run-batch")
         run.add_argument("batch_id", type=int)
         run.add_argument("--workers", type=int, default=0)
@@ -30,7 +31,12 @@ class Command(BaseCommand):
             if user is None or user.institution_id is None:
                 raise CommandError("no such signatory")
             samples = list(Sample.objects.filter(institution_id=user.institution_id, state="verified"))
-            batch_id = start_batch(user, samples, options["password"]).pk
+            started = start_batch(user, samples, options["password"])
+            if options["queue"]:
+                job = launch(started)
+                self.stdout.write(f"batch {started.pk}: queued as job {job.pk}")
+                return
+            batch_id = started.pk
         else:
             batch_id = options["batch_id"]
         batch = run_batch(batch_id, options["workers"] or None)
