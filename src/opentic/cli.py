@@ -12,7 +12,7 @@ OFFLINE_COMMANDS = {"verify"}
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opentic.settings")
     if len(sys.argv) > 1 and sys.argv[1] in OFFLINE_COMMANDS and not os.environ.get("OPENTIC_SECRET_KEY"):
-        # The settings refuse to start without secrets (decision 0015); these commands use none, so
+        # The settings refuse to start without secrets (decision 0018); these commands use none, so
         # they get throwaway ones, fresh on every run.
         import secrets
 

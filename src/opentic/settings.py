@@ -1,6 +1,6 @@
 """Settings, read from the environment (OPENTIC_*, DATABASE_URL) so one build runs everywhere.
 
-The defaults are production's (docs/decisions/0015-production-defaults.md): DEBUG off, HTTPS only, and no
+The defaults are production's (docs/decisions/0018-production-defaults.md): DEBUG off, HTTPS only, and no
 start without OPENTIC_SECRET_KEY and OPENTIC_ID_HASH_KEY. OPENTIC_DEMO=1 (set by `make demo`) runs the
 embedded demo instead: a SQLite file under ./var, plain HTTP on localhost, secrets generated into ./var, and a
 banner on every page saying it is a demo.
@@ -122,7 +122,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last, so that it sees every authentication attempt the views make (decision 0015).
+    # Last, so that it sees every authentication attempt the views make (decision 0018).
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -208,7 +208,7 @@ SILENCED_SYSTEM_CHECKS = [
     *(["django_ratelimit.W001"] if not REDIS_URL else []),
 ]
 
-# Brute force (decision 0015): after OPENTIC_LOGIN_FAILURES wrong passwords an account, and separately a
+# Brute force (decision 0018): after OPENTIC_LOGIN_FAILURES wrong passwords an account, and separately a
 # client address, is locked for OPENTIC_LOGIN_COOLOFF_MINUTES; the right password is refused meanwhile. The
 # same limit applies to the password re-entered for an electronic signature (opentic.core.lockout).
 AXES_FAILURE_LIMIT = env_int("OPENTIC_LOGIN_FAILURES", 5)
@@ -245,7 +245,7 @@ STORAGES = {
 }
 
 MEDIA_ROOT = DATA_DIR / "media"
-# Uploads (decision 0015). A signed-in upload (imports of 100,000 scope lines) may reach
+# Uploads (decision 0018). A signed-in upload (imports of 100,000 scope lines) may reach
 # OPENTIC_UPLOAD_MAX_MB; an anonymous one (a PDF to verify) OPENTIC_PUBLIC_UPLOAD_MAX_MB. Both are refused by
 # Content-Length before the body is read and again while it streams (opentic.core.uploads).
 OPENTIC_UPLOAD_MAX_BYTES = env_int("OPENTIC_UPLOAD_MAX_MB", 64) * 1024 * 1024
@@ -256,7 +256,7 @@ FILE_UPLOAD_HANDLERS = ["opentic.core.uploads.LimitedUploadHandler",
                         "django.core.files.uploadhandler.MemoryFileUploadHandler",
                         "django.core.files.uploadhandler.TemporaryFileUploadHandler"]
 
-# HTTPS (decision 0015): on outside the demo. Behind a proxy that terminates TLS, set
+# HTTPS (decision 0018): on outside the demo. Behind a proxy that terminates TLS, set
 # OPENTIC_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO so Django knows the request came over HTTPS.
 HTTPS = env_bool("OPENTIC_HTTPS", not DEMO)
 SECURE_SSL_REDIRECT = HTTPS
@@ -308,7 +308,7 @@ OPENTIC_PUBLIC_URL = os.environ.get("OPENTIC_PUBLIC_URL", "http://127.0.0.1:8000
 # signing fails rather than issue a report without it.
 OPENTIC_TSA_URL = os.environ.get("OPENTIC_TSA_URL", "")
 
-# Background jobs (core/jobs.py, docs/decisions/0015): a runner's lease is renewed by its heartbeat every
+# Background jobs (core/jobs.py, docs/decisions/0017): a runner's lease is renewed by its heartbeat every
 # quarter of it; a runner silent for a whole lease is presumed dead and its job is run again. Failures are
 # retried after BACKOFF, 2×BACKOFF, 4×BACKOFF … seconds. INLINE runs every job in the submitting process
 # (the tests; a tool without a worker).

@@ -1,6 +1,6 @@
 """The settings as tools that only inspect the code see them (mypy's Django plugin imports the settings).
 
-The real settings refuse to start without secrets (docs/decisions/0015); a type
+The real settings refuse to start without secrets (docs/decisions/0018); a type
 checker needs none, so it gets placeholders that no running platform ever uses.
 """
 

@@ -1,4 +1,4 @@
-"""Durable background work (docs/decisions/0015-job-queue.md).
+"""Durable background work (docs/decisions/0017-job-queue.md).
 
 A job's state lives in its database row (`core.Job`), the queue (Huey, core/queue.py) only carries its
 id. A runner takes a lease on the row and renews it by a heartbeat while the handler works; a runner that

@@ -1,4 +1,4 @@
-"""The job queue's transport: Huey (docs/decisions/0015-job-queue.md).
+"""The job queue's transport: Huey (docs/decisions/0017-job-queue.md).
 
 It carries job ids only; the jobs themselves live in the database (core/jobs.py). The storage follows the
 deployment, so no deployment needs a service it does not already run: Redis at OPENTIC_REDIS_URL when
