@@ -13,12 +13,13 @@ before the caller's own write lock is released.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
-import queue
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
@@ -29,7 +30,7 @@ from opentic.core.bulk import insert_rows
 
 from . import entry as entries
 from .keys import log_signer
-from .merkle import inclusion_proof
+from .merkle import inclusion_proof, leaf_hash
 from .models import Checkpoint, Entry, Log, Tile
 from .note import Checkpoint as CheckpointBody
 from .note import format_note, sign
@@ -42,11 +43,25 @@ class SequencerConflict(RuntimeError):
     """Another sequencer moved the log head during this batch; nothing of the batch was kept."""
 
 
-@dataclass(frozen=True)
 class Sequenced:
-    entry: Entry
-    checkpoint: Checkpoint
-    new: bool  # False when the same entry had been sequenced before (a retry)
+    """One registration's place in the log: its index in the log, the checkpoint it is under, and whether it
+    is new (False when the same entry had been sequenced before, a retry). The entry's model instance is
+    built only when asked for: a registration needs its index, and building tens of thousands of model
+    instances a second was a third of the sequencing processes' work."""
+
+    __slots__ = ("_entry", "_fields", "checkpoint", "index", "log", "new")
+
+    def __init__(self, index: int, log: Log, checkpoint: Checkpoint, new: bool, *, entry: Entry | None = None,
+                 fields: dict[str, Any] | None = None) -> None:
+        self.index, self.log, self.checkpoint, self.new = index, log, checkpoint, new
+        self._entry, self._fields = entry, fields
+
+    @property
+    def entry(self) -> Entry:
+        if self._entry is None:
+            assert self._fields is not None
+            self._entry = Entry(log=self.log, index=self.index, **self._fields)
+        return self._entry
 
 
 def origin_for(year: int) -> str:
@@ -91,24 +106,56 @@ def _write_tiles(log: Log, tiles: dict[TileKey, bytes]) -> None:
 
 def sequence(items: list[entries.Entry], now: dt.datetime | None = None) -> list[Sequenced]:
     """Append entries to the current year's log under one new signed checkpoint."""
+    return _sequence(lambda: items, now)[1]
+
+
+def _known(log: Log, leaves: list[bytes]) -> dict[bytes, Entry]:
+    """The entries among these that the log already holds (retries): usually none, so first only ask which
+    leaf hashes exist, in one plain statement, and load entries only for those."""
+    q = connection.ops.quote_name
+    found: list[bytes] = []
+    sql = f"SELECT {q('leaf_hash')} FROM {q(Entry._meta.db_table)} WHERE {q('log_id')} = %s AND {q('leaf_hash')} "
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # one array parameter, not thousands of placeholders to parse
+            cursor.execute(sql + "= ANY(%s)", [log.pk, leaves])
+            found += [bytes(row[0]) for row in cursor.fetchall()]
+        else:
+            for start in range(0, len(leaves), 1000):
+                chunk = leaves[start:start + 1000]
+                cursor.execute(sql + f"IN ({', '.join(['%s'] * len(chunk))})", [log.pk, *chunk])
+                found += [bytes(row[0]) for row in cursor.fetchall()]
+    if not found:
+        return {}
+    return {bytes(e.leaf_hash): e for e in Entry.objects.filter(log=log, leaf_hash__in=found)}
+
+
+def _sequence(take: Callable[[], list[entries.Entry]], now: dt.datetime | None = None
+              ) -> tuple[list[entries.Entry], list[Sequenced]]:
+    """`sequence` of the entries `take` gives once the log's head is locked: a batcher takes then everything
+    that arrived while it waited for the lock (another process's batch), so that waiting grows the batch
+    instead of the queue."""
     now = (now or timezone.now()).replace(microsecond=0)
     with transaction.atomic():
         log = _log_for_update(now.astimezone(dt.UTC).year)
-        leaves = [item.leaf_hash for item in items]
-        known = {bytes(e.leaf_hash): e for e in Entry.objects.filter(log=log, leaf_hash__in=set(leaves))}
+        items = take()
+        encoded = [item.encode() for item in items]
+        leaves = [leaf_hash(data) for data in encoded]
+        known = _known(log, list(dict.fromkeys(leaves)))
         edge = read_tiles(log.pk, list(edge_keys(log.size)))
         appender = Appender.load(log.size, lambda level, index: edge.get((level, index), b""))
-        stamp = connection.ops.adapt_datetimefield_value(now)
+        adapt = connection.ops.adapt_datetimefield_value
+        stamp = adapt(now)
+        claimed: dict[dt.datetime, Any] = {}  # the claimed times of a batch are mostly the same few seconds
         rows, fresh = [], {}
-        for item, leaf in zip(items, leaves, strict=True):
+        for item, data, leaf in zip(items, encoded, leaves, strict=True):
             if leaf in known or leaf in fresh:
                 continue
             index = appender.append(leaf)
-            fresh[leaf] = Entry(log=log, index=index, leaf_hash=leaf, institution=item.institution,
-                                report=item.report, pdf=item.pdf, event=item.event, replaces=item.replaces,
-                                claimed_at=item.time, sequenced_at=now)
-            rows.append((log.pk, index, leaf, item.encode(), item.institution, item.report, item.pdf, item.event,
-                         item.replaces, connection.ops.adapt_datetimefield_value(item.time), stamp))
+            fresh[leaf] = (index, item)
+            if item.time not in claimed:
+                claimed[item.time] = adapt(item.time)
+            rows.append((log.pk, index, leaf, data, item.institution, item.report, item.pdf, item.event,
+                         item.replaces, claimed[item.time], stamp))
         checkpoint: Checkpoint | None = None
         if rows:
             insert_rows(Entry, ["log_id", "index", "leaf_hash", "data", "institution", "report", "pdf", "event",
@@ -125,53 +172,83 @@ def sequence(items: list[entries.Entry], now: dt.datetime | None = None) -> list
             checkpoint = Checkpoint.objects.filter(log=log, size=log.size).first()
         if checkpoint is None:
             raise SequencerConflict("the log has entries but no checkpoint")  # unreachable unless tampered
-        # The new entries are returned as built, not read back: they are exactly what was just written.
-        by_leaf = {**fresh, **known}
-        return [Sequenced(by_leaf[leaf], checkpoint, leaf in fresh) for leaf in leaves]
+        # The new entries are returned as written, not read back: they are exactly what was just stored.
+        done = []
+        for leaf in leaves:
+            if leaf in fresh:
+                index, item = fresh[leaf]
+                done.append(Sequenced(index, log, checkpoint, True, fields={
+                    "leaf_hash": leaf, "institution": item.institution, "report": item.report, "pdf": item.pdf,
+                    "event": item.event, "replaces": item.replaces, "claimed_at": item.time, "sequenced_at": now}))
+            else:
+                done.append(Sequenced(known[leaf].index, log, checkpoint, False, entry=known[leaf]))
+        return items, done
 
 
-def proof_for(entry: Entry, checkpoint: Checkpoint) -> list[bytes]:
-    return inclusion_proof(entry.index, checkpoint.size, subtree_reader(tile_reader(entry.log_id)))
+def proof_for(entry: Entry | Sequenced, checkpoint: Checkpoint) -> list[bytes]:
+    log_id = entry.log.pk if isinstance(entry, Sequenced) else entry.log_id
+    return inclusion_proof(entry.index, checkpoint.size, subtree_reader(tile_reader(log_id)))
 
 
 # ---------------------------------------------------------------- batching within a process
 
 
 class Batcher:
+    """Registrations of one process's threads, sequenced together: the first waits up to `max_wait` for
+    others to join it; the batch is then whatever is pending once the log's head is locked (up to
+    `max_batch`), and each registration's future is resolved when its batch has committed."""
+
     def __init__(self, max_wait: float, max_batch: int = MAX_BATCH) -> None:
         self.max_wait, self.max_batch = max_wait, max_batch
-        self.queue: queue.Queue[tuple[entries.Entry, Future[Sequenced]]] = queue.Queue()
+        # A deque and an event rather than a queue.Queue: submitting is an append, and a batch is taken
+        # in one go, not item by item under the queue's lock (tens of thousands a second).
+        self.pending: collections.deque[tuple[entries.Entry, Future[Sequenced]]] = collections.deque()
+        self.wake = threading.Event()
         self.thread = threading.Thread(target=self._run, name="ledger-sequencer", daemon=True)
         self.thread.start()
 
     def submit(self, item: entries.Entry) -> Future[Sequenced]:
         future: Future[Sequenced] = Future()
-        self.queue.put((item, future))
+        self.pending.append((item, future))
+        if not self.wake.is_set():  # setting it takes its lock; the sequencer clears it before it looks
+            self.wake.set()
         return future
+
+    def _take(self) -> list[tuple[entries.Entry, Future[Sequenced]]]:
+        pending = self.pending
+        batch: list[tuple[entries.Entry, Future[Sequenced]]] = []
+        while pending and len(batch) < self.max_batch:
+            batch.append(pending.popleft())
+        return batch
 
     def _run(self) -> None:
         while True:
-            batch = [self.queue.get()]
+            self.wake.wait()
+            self.wake.clear()
+            if not self.pending:
+                continue
             deadline = time.monotonic() + self.max_wait
-            while len(batch) < self.max_batch:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                try:
-                    batch.append(self.queue.get(timeout=remaining))
-                except queue.Empty:
-                    break
-            self._sequence(batch)
+            while len(self.pending) < self.max_batch and (remaining := deadline - time.monotonic()) > 0:
+                time.sleep(min(remaining, 0.01))
+            self._sequence()
+            if self.pending:
+                self.wake.set()
 
-    def _sequence(self, batch: list[tuple[entries.Entry, Future[Sequenced]]]) -> None:
+    def _sequence(self) -> None:
         close_old_connections()
+        batch: list[tuple[entries.Entry, Future[Sequenced]]] = []
+
+        def take() -> list[entries.Entry]:
+            batch.extend(self._take())
+            return [item for item, _ in batch]
+
         try:
             try:
-                results = sequence([item for item, _ in batch])
+                _, results = _sequence(take)
             except SequencerConflict:
                 results = sequence([item for item, _ in batch])  # lost a race with another process: once more
         except Exception as exc:  # every waiting caller must hear of the failure
-            for _, future in batch:
+            for _, future in batch or self._take():
                 future.set_exception(exc)
             return
         for (_, future), result in zip(batch, results, strict=True):

@@ -76,13 +76,13 @@ def register_report(actor: User, institution: Institution, number: str, pdf: byt
     if replaces and not Entry.objects.filter(report=item.replaces).exists():
         raise ValidationError({"replaces": "被替代的报告不在账本中"})
     result = sequencer.register(item)
-    path = sequencer.proof_for(result.entry, result.checkpoint)
-    proof = entries.ProofFile(number, code, item, result.entry.index, path, result.checkpoint.note)
+    path = sequencer.proof_for(result, result.checkpoint)
+    proof = entries.ProofFile(number, code, item, result.index, path, result.checkpoint.note)
     with transaction.atomic():
         audit.record(actor=actor, action=f"ledger.{event}", entity="ledger.Entry",
-                     entity_id=f"{result.entry.log.origin}#{result.entry.index}", institution_id=institution.pk,
+                     entity_id=f"{result.log.origin}#{result.index}", institution_id=institution.pk,
                      changes={"report": item.report, "event": event, "new": result.new})
-    return Receipt(number, code, result.entry.index, result.entry.log.origin, proof.encode(),
+    return Receipt(number, code, result.index, result.log.origin, proof.encode(),
                    verification_url(institution.credit_code, number, code))
 
 
