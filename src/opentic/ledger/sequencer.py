@@ -69,8 +69,11 @@ def origin_for(year: int) -> str:
 
 
 def _log_for_update(year: int) -> Log:
-    log, _ = Log.objects.get_or_create(year=year, defaults={"origin": origin_for(year), "root": b""})
-    return Log.objects.select_for_update().get(pk=log.pk)
+    log = Log.objects.select_for_update().filter(year=year).first()  # one statement once the year's log exists
+    if log is None:
+        Log.objects.get_or_create(year=year, defaults={"origin": origin_for(year), "root": b""})
+        log = Log.objects.select_for_update().get(year=year)
+    return log
 
 
 def read_tiles(log_id: int, keys: list[TileKey]) -> dict[TileKey, bytes]:
@@ -93,8 +96,9 @@ def tile_reader(log_id: int) -> ReadTile:
     return read
 
 
-def _write_tiles(log: Log, tiles: dict[TileKey, bytes]) -> None:
-    existing = read_tiles(log.pk, list(tiles))
+def _write_tiles(log: Log, tiles: dict[TileKey, bytes], existing: dict[TileKey, bytes]) -> None:
+    """Store the tiles a batch changed; `existing` holds the stored partial tiles at the log's edge, read
+    under the same lock, so every tile not among them is new (a stored one would fail its unique key)."""
     for (level, index), data in tiles.items():
         if (level, index) in existing:
             if not data.startswith(existing[(level, index)]):
@@ -106,7 +110,18 @@ def _write_tiles(log: Log, tiles: dict[TileKey, bytes]) -> None:
 
 def sequence(items: list[entries.Entry], now: dt.datetime | None = None) -> list[Sequenced]:
     """Append entries to the current year's log under one new signed checkpoint."""
-    return _sequence(lambda: items, now)[1]
+    return _sequence(_prepare(items), list, now)
+
+
+Prepared = tuple[entries.Entry, bytes, bytes]  # an entry, its canonical text, its leaf hash
+
+
+def _prepare(items: list[entries.Entry]) -> list[Prepared]:
+    prepared = []
+    for item in items:
+        data = item.encode()
+        prepared.append((item, data, leaf_hash(data)))
+    return prepared
 
 
 def _known(log: Log, leaves: list[bytes]) -> dict[bytes, Entry]:
@@ -129,17 +144,17 @@ def _known(log: Log, leaves: list[bytes]) -> dict[bytes, Entry]:
     return {bytes(e.leaf_hash): e for e in Entry.objects.filter(log=log, leaf_hash__in=found)}
 
 
-def _sequence(take: Callable[[], list[entries.Entry]], now: dt.datetime | None = None
-              ) -> tuple[list[entries.Entry], list[Sequenced]]:
-    """`sequence` of the entries `take` gives once the log's head is locked: a batcher takes then everything
-    that arrived while it waited for the lock (another process's batch), so that waiting grows the batch
-    instead of the queue."""
+def _sequence(ready: list[Prepared], take: Callable[[], list[entries.Entry]], now: dt.datetime | None = None
+              ) -> list[Sequenced]:
+    """`sequence` of the entries `ready` (encoded and hashed before the lock) and of those `take` gives once the
+    log's head is locked: a batcher takes then everything that arrived while it waited for the lock (another
+    process's batch), so that waiting grows the batch instead of the queue. The lock is held for the
+    database's work and the tree, not for encoding and hashing what was already waiting."""
     now = (now or timezone.now()).replace(microsecond=0)
     with transaction.atomic():
         log = _log_for_update(now.astimezone(dt.UTC).year)
-        items = take()
-        encoded = [item.encode() for item in items]
-        leaves = [leaf_hash(data) for data in encoded]
+        prepared = ready + _prepare(take())
+        leaves = [leaf for _, _, leaf in prepared]
         known = _known(log, list(dict.fromkeys(leaves)))
         edge = read_tiles(log.pk, list(edge_keys(log.size)))
         appender = Appender.load(log.size, lambda level, index: edge.get((level, index), b""))
@@ -147,7 +162,7 @@ def _sequence(take: Callable[[], list[entries.Entry]], now: dt.datetime | None =
         stamp = adapt(now)
         claimed: dict[dt.datetime, Any] = {}  # the claimed times of a batch are mostly the same few seconds
         rows, fresh = [], {}
-        for item, data, leaf in zip(items, encoded, leaves, strict=True):
+        for item, data, leaf in prepared:
             if leaf in known or leaf in fresh:
                 continue
             index = appender.append(leaf)
@@ -160,7 +175,7 @@ def _sequence(take: Callable[[], list[entries.Entry]], now: dt.datetime | None =
         if rows:
             insert_rows(Entry, ["log_id", "index", "leaf_hash", "data", "institution", "report", "pdf", "event",
                                 "replaces", "claimed_at", "sequenced_at"], rows)
-            _write_tiles(log, appender.tiles())
+            _write_tiles(log, appender.tiles(), edge)
             root = appender.root()
             body = CheckpointBody(log.origin, appender.size, root).body
             note = format_note(body, [sign(body, log_signer())])
@@ -182,7 +197,7 @@ def _sequence(take: Callable[[], list[entries.Entry]], now: dt.datetime | None =
                     "event": item.event, "replaces": item.replaces, "claimed_at": item.time, "sequenced_at": now}))
             else:
                 done.append(Sequenced(known[leaf].index, log, checkpoint, False, entry=known[leaf]))
-        return items, done
+        return done
 
 
 def proof_for(entry: Entry | Sequenced, checkpoint: Checkpoint) -> list[bytes]:
@@ -214,10 +229,10 @@ class Batcher:
             self.wake.set()
         return future
 
-    def _take(self) -> list[tuple[entries.Entry, Future[Sequenced]]]:
+    def _take(self, limit: int) -> list[tuple[entries.Entry, Future[Sequenced]]]:
         pending = self.pending
         batch: list[tuple[entries.Entry, Future[Sequenced]]] = []
-        while pending and len(batch) < self.max_batch:
+        while pending and len(batch) < limit:
             batch.append(pending.popleft())
         return batch
 
@@ -236,22 +251,23 @@ class Batcher:
 
     def _sequence(self) -> None:
         close_old_connections()
-        batch: list[tuple[entries.Entry, Future[Sequenced]]] = []
+        batch = self._take(self.max_batch)  # encoded and hashed before the lock
+        more: list[tuple[entries.Entry, Future[Sequenced]]] = []
 
         def take() -> list[entries.Entry]:
-            batch.extend(self._take())
-            return [item for item, _ in batch]
+            more.extend(self._take(self.max_batch))  # what came in while waiting for the lock
+            return [item for item, _ in more]
 
         try:
             try:
-                _, results = _sequence(take)
-            except SequencerConflict:
-                results = sequence([item for item, _ in batch])  # lost a race with another process: once more
+                results = _sequence(_prepare([item for item, _ in batch]), take)
+            except SequencerConflict:  # lost a race with another process: once more
+                results = sequence([item for item, _ in batch + more])
         except Exception as exc:  # every waiting caller must hear of the failure
-            for _, future in batch or self._take():
+            for _, future in batch + more:
                 future.set_exception(exc)
             return
-        for (_, future), result in zip(batch, results, strict=True):
+        for (_, future), result in zip(batch + more, results, strict=True):
             future.set_result(result)
 
 
