@@ -38,7 +38,9 @@ def _plain(value: Any) -> Any:
     # The shapes a change is usually made of, without a call per item (bulk imports convert 100,000 values).
     if kind is dict:
         return {k if type(k) is str else str(k): v if type(v) in _SCALARS else _plain(v) for k, v in value.items()}
-    if kind is list or kind is tuple:
+    if kind is list:  # a list of plain values (e.g. [old, new]) is kept as it is, not copied
+        return value if all(type(v) in _SCALARS for v in value) else [_plain(v) for v in value]
+    if kind is tuple:
         return [v if type(v) in _SCALARS else _plain(v) for v in value]
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()

@@ -140,8 +140,11 @@ def _known(log: Log, leaves: list[bytes]) -> dict[bytes, Entry]:
     found: list[bytes] = []
     sql = f"SELECT {q('leaf_hash')} FROM {q(Entry._meta.db_table)} WHERE {q('log_id')} = %s AND {q('leaf_hash')} "
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":  # one array parameter, not thousands of placeholders to parse
-            cursor.execute(sql + "= ANY(%s)", [log.pk, leaves])
+        if connection.vendor == "postgresql":
+            # One text parameter of hex hashes, not thousands of placeholders to parse or an array of bytea
+            # for the driver to escape one by one (a tenth of the sequencing process's work).
+            cursor.execute(sql + "IN (SELECT decode(h, 'hex') FROM unnest(string_to_array(%s, ',')) AS h)",
+                           [log.pk, ",".join(leaf.hex() for leaf in leaves)])
             found += [bytes(row[0]) for row in cursor.fetchall()]
         else:
             for start in range(0, len(leaves), 1000):
