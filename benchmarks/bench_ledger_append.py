@@ -94,7 +94,7 @@ def producer(rank: int, processes: int, commands: Any, results: Any) -> None:
         while k < len(items):
             now_t = time.monotonic()
             while k < len(items) and dues[k] <= now_t:
-                batcher.submit(items[k]).add_done_callback(lambda f, due=dues[k]: done(f, due))
+                batcher.submit(items[k], lambda f, due=dues[k]: done(f, due))
                 k += 1
             if k < len(items):
                 time.sleep(min(0.002, max(0.0, dues[k] - time.monotonic())))

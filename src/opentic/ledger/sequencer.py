@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
 from typing import Any
 
 from django.conf import settings
@@ -36,6 +36,7 @@ from .note import format_note, sign
 from .tiles import Appender, ReadTile, TileKey, edge_keys, subtree_reader
 
 MAX_BATCH = 5000
+logger = logging.getLogger(__name__)
 
 
 class SequencerConflict(RuntimeError):
@@ -220,6 +221,56 @@ def proof_for(entry: Entry | Sequenced, checkpoint: Checkpoint) -> list[bytes]:
 # ---------------------------------------------------------------- batching within a process
 
 
+class Registration:
+    """What `Batcher.submit` returns, resolved once when its batch has committed (or failed): a lighter
+    thing than a concurrent.futures.Future, which makes a condition variable for every registration and
+    notifies it; here an event is made only for a caller that waits before its batch is done, and a
+    callback is given at submission, before the sequencer can see the registration."""
+
+    __slots__ = ("_callback", "_done", "_error", "_event", "_result")
+
+    def __init__(self, callback: Callable[[Registration], None] | None = None) -> None:
+        self._callback = callback
+        self._done = False
+        self._result: Sequenced | None = None
+        self._error: BaseException | None = None
+        self._event: threading.Event | None = None
+
+    def _resolve(self, result: Sequenced | None, error: BaseException | None) -> None:
+        self._result, self._error = result, error
+        self._done = True  # before looking for a waiter's event: a waiter sets its event before looking here
+        event = self._event
+        if event is not None:
+            event.set()
+        if self._callback is not None:
+            try:
+                self._callback(self)
+            except Exception:  # a caller's callback must not keep the rest of its batch unresolved
+                logger.exception("a ledger registration callback failed")
+
+    def done(self) -> bool:
+        return self._done
+
+    def exception(self) -> BaseException | None:
+        return self._error
+
+    def result(self, timeout: float | None = None) -> Sequenced:
+        if not self._done:
+            with _waiting:
+                if self._event is None:
+                    self._event = threading.Event()
+                event = self._event
+            if not self._done and not event.wait(timeout):
+                raise TimeoutError("the ledger did not sequence the registration in time")
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+
+_waiting = threading.Lock()
+
+
 class Batcher:
     """Registrations of one process's threads, sequenced together: the first waits up to `max_wait` for
     others to join it; the batch is then whatever is pending once the log's head is locked (up to
@@ -229,21 +280,23 @@ class Batcher:
         self.max_wait, self.max_batch = max_wait, max_batch
         # A deque and an event rather than a queue.Queue: submitting is an append, and a batch is taken
         # in one go, not item by item under the queue's lock (tens of thousands a second).
-        self.pending: collections.deque[tuple[entries.Entry, Future[Sequenced]]] = collections.deque()
+        self.pending: collections.deque[tuple[entries.Entry, Registration]] = collections.deque()
         self.wake = threading.Event()
         self.thread = threading.Thread(target=self._run, name="ledger-sequencer", daemon=True)
         self.thread.start()
 
-    def submit(self, item: entries.Entry) -> Future[Sequenced]:
-        future: Future[Sequenced] = Future()
+    def submit(self, item: entries.Entry, callback: Callable[[Registration], None] | None = None) -> Registration:
+        """Queue an entry; `callback`, if given, runs in the sequencer's thread once the entry is sequenced
+        (or has failed): it must be quick."""
+        future = Registration(callback)
         self.pending.append((item, future))
         if not self.wake.is_set():  # setting it takes its lock; the sequencer clears it before it looks
             self.wake.set()
         return future
 
-    def _take(self, limit: int) -> list[tuple[entries.Entry, Future[Sequenced]]]:
+    def _take(self, limit: int) -> list[tuple[entries.Entry, Registration]]:
         pending = self.pending
-        batch: list[tuple[entries.Entry, Future[Sequenced]]] = []
+        batch: list[tuple[entries.Entry, Registration]] = []
         while pending and len(batch) < limit:
             batch.append(pending.popleft())
         return batch
@@ -264,7 +317,7 @@ class Batcher:
     def _sequence(self) -> None:
         close_old_connections()
         batch = self._take(self.max_batch)  # encoded and hashed before the lock
-        more: list[tuple[entries.Entry, Future[Sequenced]]] = []
+        more: list[tuple[entries.Entry, Registration]] = []
 
         def take() -> list[entries.Entry]:
             more.extend(self._take(self.max_batch))  # what came in while waiting for the lock
@@ -277,10 +330,10 @@ class Batcher:
                 results = sequence([item for item, _ in batch + more])
         except Exception as exc:  # every waiting caller must hear of the failure
             for _, future in batch + more:
-                future.set_exception(exc)
+                future._resolve(None, exc)
             return
         for (_, future), result in zip(batch + more, results, strict=True):
-            future.set_result(result)
+            future._resolve(result, None)
 
 
 _batcher: Batcher | None = None
