@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from opentic.core import audit
-from opentic.core.bulk import gc_paused, update_rows
+from opentic.core.bulk import gc_paused, load_rows, update_rows
 from opentic.core.models import Role, User
 from opentic.core.tabular import TableError, read_table
 from opentic.numerics.formula import FormulaError
@@ -112,9 +112,9 @@ def _import(actor: User, mapping: InstrumentMapping, filename: str, data: bytes,
     except ValidationError as exc:
         raise ImportRejected([RowError(1, "仪器", m) for m in exc.messages]) from exc
 
-    samples = {s.lab_number: s for s in Sample.objects.select_for_update().filter(
-        institution_id=mapping.institution_id, lab_number__in={r.lab_number for r in readings})}
-    live = list(Analysis.objects.select_for_update().filter(sample__in=samples.values()).exclude(
+    samples = {s.lab_number: s for s in load_rows(Sample.objects.select_for_update().filter(
+        institution_id=mapping.institution_id, lab_number__in={r.lab_number for r in readings}))}
+    live = load_rows(Analysis.objects.select_for_update().filter(sample__in=list(samples.values())).exclude(
         state=Analysis.State.RETRACTED))
     # A handful of methods serve thousands of analyses: load each once and share it, rather than join it
     # into every row (a model instance per joined table per row was most of the import's time).
