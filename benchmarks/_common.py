@@ -63,8 +63,9 @@ def percentile(values: list[float], p: float) -> float:
     return statistics.quantiles(ordered, n=100, method="inclusive")[int(p) - 1]
 
 
-def report(benchmark: str, value: float, unit: str, baseline: float, target: str, met: bool) -> None:
+def report(benchmark: str, value: float, unit: str, baseline: float, target: str, met: bool, **extra: Any) -> None:
+    """The closing JSON line; `extra` adds figures of the benchmark's own (e.g. a latency beside a rate)."""
     print(json.dumps({
         "benchmark": benchmark, "value": round(value, 3), "unit": unit, "baseline": round(baseline, 3),
-        "ratio": round(value / baseline, 3) if baseline else None, "target": target, "met": bool(met),
+        "ratio": round(value / baseline, 3) if baseline else None, "target": target, "met": bool(met), **extra,
     }, ensure_ascii=False))

@@ -85,3 +85,33 @@ def test_a_batch_of_events_chains_like_single_ones(world: World) -> None:
         audit.record(actor=world.a_admin, action="after", entity="x.Y", entity_id="2", institution_id=world.lab_a.pk)
     report = audit.verify(audit.chain_key(world.lab_a.pk))[0]
     assert report.ok and report.events == 52
+
+
+@pytest.mark.django_db
+def test_a_batch_event_hashes_exactly_as_a_single_one(world: World) -> None:
+    """record_many writes its payload as text; it must be the canonical JSON of the stored event byte for byte,
+    whatever the changes hold: keys that sort differently as numbers and as text, nested values, quotes,
+    backslashes, control characters and non-ASCII text, decimals, dates, floats, text choices."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.db import transaction
+
+    from opentic.core.audit import Change, record_many
+    from opentic.core.models import Role
+
+    tricky = {"analyses": {10: {"service": 2, "ok": True}, 9: {"service": None}},
+              "名称": '大米 "特级"\\ \n\t\x01', "value": Decimal("0.0520"),
+              "on": dt.date(2026, 11, 24), "at": dt.datetime(2026, 11, 24, 8, 0, tzinfo=dt.UTC),
+              "u": 0.1 + 0.2, "big": 10 ** 20, "role": Role.ANALYST, "set": {3}, "tuple": (1, "二", [None, 1.5])}
+    with transaction.atomic():
+        record_many(actor=world.a_admin, institution_id=world.lab_a.pk, events=[
+            Change("many", "x.Y", 'id "1"', tricky, "理由\u2028"), Change("many", "x.Y", "2", {})])
+        record_many(actor=None, institution_id=None, events=[Change("many", "x.Y", "3", tricky)])
+    for event in AuditEvent.objects.filter(action="many"):
+        assert event.hash == audit.event_hash(event.payload())
+        if event.entity_id != "2":
+            assert event.changes["analyses"]["10"] == {"service": 2, "ok": True}
+            assert event.changes["value"] == "0.0520" and event.changes["tuple"] == [1, "二", [None, 1.5]]
+    assert all(r.ok for r in audit.verify())
+

@@ -32,9 +32,20 @@ def chain_key(institution_id: int | None) -> str:
     return f"institution:{institution_id}" if institution_id else PLATFORM_CHAIN
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain(value: Any) -> Any:
-    if value is None or type(value) in (str, int, float, bool):  # most values: nothing to convert
+    kind = type(value)
+    if kind in _SCALARS:  # most values: nothing to convert
         return value
+    # The shapes a change is usually made of, without a call per item (bulk imports convert 100,000 values).
+    if kind is dict:
+        return {k if type(k) is str else str(k): v if type(v) in _SCALARS else _plain(v) for k, v in value.items()}
+    if kind is list:  # a list of plain values (e.g. [old, new]) is kept as it is, not copied
+        return value if all(type(v) in _SCALARS for v in value) else [_plain(v) for v in value]
+    if kind is tuple:
+        return [v if type(v) in _SCALARS else _plain(v) for v in value]
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -46,6 +57,11 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple | set | frozenset):
         return [_plain(v) for v in value]
     return value
+
+
+# A string as json.dumps(..., ensure_ascii=False) writes it (the C encoder where there is one).
+_json_text: Callable[[str], str] = (getattr(json.encoder, "c_encode_basestring", None)
+                                    or json.encoder.py_encode_basestring)
 
 
 def canonical(payload: Mapping[str, Any]) -> bytes:
@@ -127,21 +143,24 @@ def record_many(*, actor: User | None, institution_id: int | None, events: Itera
     now = timezone.now()
     actor_id = actor.pk if actor is not None and actor.pk else None
     label = actor.get_username() if actor_id is not None else "system"  # type: ignore[union-attr]
-    # The payload of each event as AuditEvent.payload() would give it, built without model instances (a
-    # bulk import writes tens of thousands): the same canonical JSON, so the same hashes.
-    at_text = now.isoformat()
+    # The canonical payload of each event (what AuditEvent.payload() gives, dumped by `canonical`), built as
+    # text without model instances (a bulk import writes tens of thousands): the keys in sorted order, each
+    # value encoded as json.dumps would encode it, the changes dumped once and stored in the same canonical
+    # form. The same bytes, so the same hashes as `record` (tests/core/test_audit.py holds them equal).
+    text = _json_text
+    actor_text = "null" if actor_id is None else str(int(actor_id))
+    middle = f'"actor":{actor_text},"actor_label":{text(label)},"at":{text(now.isoformat())},"chain":{text(key)}'
     rows = []
     seq, prev = head.last_seq, head.last_hash
     for change in events:
         seq += 1
-        changes = _plain(dict(change.changes))
-        payload = {"chain": key, "seq": seq, "at": at_text, "actor": actor_id, "actor_label": label,
-                   "action": change.action, "entity": change.entity, "entity_id": change.entity_id,
-                   "changes": changes, "reason": change.reason, "prev_hash": prev}
-        digest = hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False,
-                                           separators=(",", ":")).encode()).hexdigest()
-        rows.append((key, seq, actor_id, label, change.action, change.entity, change.entity_id,
-                     json.dumps(changes, ensure_ascii=False), change.reason, prev, digest))
+        changes = json.dumps(_plain(dict(change.changes)), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        payload = (f'{{"action":{text(change.action)},{middle},"changes":{changes},"entity":{text(change.entity)},'
+                   f'"entity_id":{text(change.entity_id)},"prev_hash":{text(prev)},"reason":{text(change.reason)},'
+                   f'"seq":{seq}}}').encode()
+        digest = hashlib.sha256(payload).hexdigest()
+        rows.append((key, seq, actor_id, label, change.action, change.entity, change.entity_id, changes,
+                     change.reason, prev, digest))
         prev = digest
     at = connection.ops.adapt_datetimefield_value(now)
     insert_rows(AuditEvent, ["chain", "seq", "at", "actor_id", "actor_label", "action", "entity", "entity_id",

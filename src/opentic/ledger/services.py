@@ -109,8 +109,8 @@ def register_report(actor: User, institution: Institution, number: str, pdf: byt
             event="withdrawn").exists():
         raise ValidationError({"pdf": "要撤回的报告不在账本中"})
     result = sequencer.register(item)
-    path = sequencer.proof_for(result.entry, result.checkpoint)
-    proof = entries.ProofFile(number, code, item, result.entry.index, path, result.checkpoint.note)
+    path = sequencer.proof_for(result, result.checkpoint)
+    proof = entries.ProofFile(number, code, item, result.index, path, result.checkpoint.note)
     digest = hashlib.sha256(signed).hexdigest()
     with transaction.atomic():
         if result.new:
@@ -119,11 +119,11 @@ def register_report(actor: User, institution: Institution, number: str, pdf: byt
                 number=number, code=code, event=event, reason=reason, signed_by=actor, method=esign.method, key=key,
                 statement=digest)
         audit.record(actor=actor, action=f"ledger.{event}", entity="ledger.Entry",
-                     entity_id=f"{result.entry.log.origin}#{result.entry.index}", institution_id=institution.pk,
+                     entity_id=f"{result.log.origin}#{result.index}", institution_id=institution.pk,
                      changes={"report": item.report, "event": event, "new": result.new, "esign": esign.method,
                               "statement_sha256": digest, "key": key.fingerprint if key else None,
                               "meaning": "signed / 签名"}, reason=reason)
-    return Receipt(number, code, result.entry.index, result.entry.log.origin, proof.encode(),
+    return Receipt(number, code, result.index, result.log.origin, proof.encode(),
                    verification_url(institution.credit_code, number, code))
 
 

@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from opentic.core import audit
-from opentic.core.bulk import update_rows
+from opentic.core.bulk import gc_paused, load_rows, update_rows
 from opentic.core.models import Role, User
 from opentic.core.tabular import TableError, read_table
 from opentic.numerics.formula import FormulaError
@@ -97,6 +97,11 @@ def read_file(mapping: InstrumentMapping, filename: str, data: bytes) -> tuple[l
 @transaction.atomic
 def import_results(actor: User, mapping: InstrumentMapping, filename: str, data: bytes,
                    reason: str = "") -> ImportSummary:
+    with gc_paused():
+        return _import(actor, mapping, filename, data, reason)
+
+
+def _import(actor: User, mapping: InstrumentMapping, filename: str, data: bytes, reason: str) -> ImportSummary:
     require_member(actor, mapping.institution_id, Role.ANALYST)
     today, now = timezone.localdate(), timezone.now()
     readings, errors = read_file(mapping, filename, data)
@@ -108,9 +113,9 @@ def import_results(actor: User, mapping: InstrumentMapping, filename: str, data:
     except ValidationError as exc:
         raise ImportRejected([RowError(1, "仪器", m) for m in exc.messages]) from exc
 
-    samples = {s.lab_number: s for s in Sample.objects.select_for_update().filter(
-        institution_id=mapping.institution_id, lab_number__in={r.lab_number for r in readings})}
-    live = list(Analysis.objects.select_for_update().filter(sample__in=samples.values()).exclude(
+    samples = {s.lab_number: s for s in load_rows(Sample.objects.select_for_update().filter(
+        institution_id=mapping.institution_id, lab_number__in={r.lab_number for r in readings}))}
+    live = load_rows(Analysis.objects.select_for_update().filter(sample__in=list(samples.values())).exclude(
         state=Analysis.State.RETRACTED))
     # A handful of methods serve thousands of analyses: load each once and share it, rather than join it
     # into every row (a model instance per joined table per row was most of the import's time).
@@ -122,8 +127,8 @@ def import_results(actor: User, mapping: InstrumentMapping, filename: str, data:
     for a in live:
         a._state.fields_cache["service"] = method_by_id[a.service_id]
         by_sample.setdefault(a.sample_id, []).append(a)
-        by_key[(a.sample_id, a.service.keyword)] = a
-    services = {a.service_id: a.service for a in by_key.values()}
+        by_key[(a.sample_id, method_by_id[a.service_id].keyword)] = a
+    services = {a.service_id: method_by_id[a.service_id] for a in by_key.values()}
     budgets = {pk: b for pk, service in services.items() if (b := method_budget(service)) is not None}
     authorized = set(MethodAuthorization.objects.filter(
         Q(valid_until__isnull=True) | Q(valid_until__gte=today), user=actor, valid_from__lte=today,
@@ -131,12 +136,16 @@ def import_results(actor: User, mapping: InstrumentMapping, filename: str, data:
 
     changed: dict[int, Analysis] = {}
     events: list[audit.Change] = []
+    allowed: dict[str, bool] = {}  # a sample state → may results be entered (asked once per state, not per row)
+    entered = Analysis.State.ENTERED
     for r in readings:
         sample = samples.get(r.lab_number)
         if sample is None:
             errors.append(RowError(r.row, mapping.sample_column, f"本机构没有样品 {r.lab_number}"))
             continue
-        if not lifecycle.results_allowed(sample.state):
+        if sample.state not in allowed:
+            allowed[sample.state] = lifecycle.results_allowed(sample.state)
+        if not allowed[sample.state]:
             errors.append(RowError(r.row, mapping.sample_column, f"样品 {r.lab_number} 当前状态不能录入结果"))
             continue
         found = by_key.get((sample.pk, r.keyword))
@@ -144,7 +153,8 @@ def import_results(actor: User, mapping: InstrumentMapping, filename: str, data:
             errors.append(RowError(r.row, r.column, f"样品 {r.lab_number} 没有检测项目 {r.keyword}"))
             continue
         a = found
-        problem = _refusal(a, r, authorized, reason)
+        service = method_by_id[a.service_id]
+        problem, value = _refusal(a, service, r, authorized, reason)
         if problem:
             errors.append(RowError(r.row, r.column, problem))
             continue
@@ -160,11 +170,11 @@ def import_results(actor: User, mapping: InstrumentMapping, filename: str, data:
         events.append(audit.Change("result", "lims.Analysis", str(a.pk), {"value": [a.value, value],
                                    "instrument": [a.instrument_id, instrument.pk], "file_row": r.row},
                                    reason if a.value else ""))
-        a.value, a.instrument, a.method_version = value, instrument, a.service.version
+        # Set through the ids: the related objects are not needed here, and the descriptors cost per row.
+        a.value, a.instrument_id, a.method_version = value, instrument.pk, service.version
         if a.service_id in budgets:
-            a.uncertainty, a.coverage_factor = budgeted_uncertainty(a.service, Decimal(value),
-                                                                    budgets[a.service_id])
-        a.entered_by, a.entered_at, a.state = actor, now, Analysis.State.ENTERED
+            a.uncertainty, a.coverage_factor = budgeted_uncertainty(service, Decimal(value), budgets[a.service_id])
+        a.entered_by_id, a.entered_at, a.state = actor.pk, now, entered
         changed[a.pk] = a
     if errors:
         raise ImportRejected(errors)
@@ -200,22 +210,24 @@ def import_results(actor: User, mapping: InstrumentMapping, filename: str, data:
     return summary
 
 
-def _refusal(a: Analysis, r: Reading, authorized: set[int], reason: str) -> str:
-    if a.service.formula:
-        return f"{r.keyword} 由公式计算,不能从文件导入"
+def _refusal(a: Analysis, service: AnalysisService, r: Reading, authorized: set[int], reason: str
+             ) -> tuple[str, str]:
+    """Why this reading cannot be imported (empty when it can), and its value as the result will hold it."""
+    if service.formula:
+        return f"{r.keyword} 由公式计算,不能从文件导入", ""
     if a.state == Analysis.State.VERIFIED:
-        return f"样品 {r.lab_number} 的 {r.keyword} 已审核,不能修改"
-    if a.service.standard.status == StandardStatus.WITHDRAWN:
-        return f"方法 {a.service.standard} 已废止"
-    if a.service.standard_id not in authorized:
-        return f"未获授权使用方法 {a.service.standard}"
+        return f"样品 {r.lab_number} 的 {r.keyword} 已审核,不能修改", ""
+    if service.standard.status == StandardStatus.WITHDRAWN:
+        return f"方法 {service.standard} 已废止", ""
+    if service.standard_id not in authorized:
+        return f"未获授权使用方法 {service.standard}", ""
     try:
         value = str(to_decimal(r.value))
     except RoundingError:
-        return f"“{r.value}”不是数值"
+        return f"“{r.value}”不是数值", ""
     if a.value and value != a.value and not reason.strip():
-        return f"样品 {r.lab_number} 的 {r.keyword} 已有结果 {a.value},修改须说明理由"
-    return ""
+        return f"样品 {r.lab_number} 的 {r.keyword} 已有结果 {a.value},修改须说明理由", ""
+    return "", value
 
 
 def _specification_finder(institution_id: int, samples: list[Sample]):  # type: ignore[no-untyped-def]
@@ -254,6 +266,7 @@ def _recalculate(actor: User, sample: Sample, analyses: list[Analysis], changed:
 def _advance_samples(samples: list[Sample], by_sample: dict[int, list[Analysis]],
                      events: list[audit.Change]) -> int:
     moved = []
+    checked: set[tuple[str, str]] = set()
     for sample in samples:
         states = [a.state for a in by_sample[sample.pk]]
         if all(s in (Analysis.State.ENTERED, Analysis.State.VERIFIED) for s in states):
@@ -266,7 +279,9 @@ def _advance_samples(samples: list[Sample], by_sample: dict[int, list[Analysis]]
         for state in path:
             if state == sample.state:
                 continue
-            lifecycle.check(sample.state, state)
+            if (sample.state, state) not in checked:  # thousands of samples make the same one or two moves
+                lifecycle.check(sample.state, state)
+                checked.add((sample.state, state))
             events.append(audit.Change("state", "lims.Sample", str(sample.pk), {"state": [sample.state, state]}))
             sample.state = state
         if path:

@@ -283,11 +283,20 @@ def judge_analysis(analysis: Analysis, sample: Sample, find: SpecFinder = find_s
         judgement = judge(to_decimal(analysis.value), Limits(spec.lower, spec.upper), rule, u)
     except ConformityError as exc:
         raise ValidationError(f"无法判定:{exc}") from exc
-    limit = " ~ ".join(f"{v.normalize():f}" for v in (spec.lower, spec.upper) if v is not None)
-    bound = "≤ " if spec.lower is None else ("≥ " if spec.upper is None else "")
     analysis.conformity = judgement.outcome.value
-    analysis.limit = f"{bound}{limit} {spec.unit}"
-    analysis.judged_against = f"{spec.name}：{spec.parameter.name} {analysis.limit}；{rule.description}；全数值比较"
+    analysis.limit, analysis.judged_against = _judged_against(spec.name, spec.parameter.name, spec.lower,
+                                                              spec.upper, spec.unit, rule.description)
+
+
+@functools.lru_cache(maxsize=1024)
+def _judged_against(name: str, parameter: str, lower: Decimal | None, upper: Decimal | None, unit: str,
+                    rule: str) -> tuple[str, str]:
+    """The limit as printed and what a judgement says it was made against; the same for every result of a
+    specification and rule (an import judges thousands), so written once per limit."""
+    limit = " ~ ".join(f"{v.normalize():f}" for v in (lower, upper) if v is not None)
+    bound = "≤ " if lower is None else ("≥ " if upper is None else "")
+    printed = f"{bound}{limit} {unit}"
+    return printed, f"{name}：{parameter} {printed}；{rule}；全数值比较"
 
 
 def gate_method(actor: User, service: AnalysisService, day: dt.date) -> None:
@@ -353,14 +362,14 @@ def apply_calculations(actor: User, analyses: Sequence[Analysis], now: dt.dateti
     """Recompute one sample's calculated analyses in memory from its entered ones; returns each analysis whose
     value changed with its old value. Verified results are left as they are. Raises FormulaError or
     RoundingError for a formula that cannot be evaluated."""
-    formulas = {a.service.keyword: a for a in analyses if a.service.formula}
+    methods = [(a, a.service) for a in analyses]  # each through its descriptor once, not five times
+    formulas = {m.keyword: a for a, m in methods if m.formula}
     if not formulas:
         return []
-    entered = {a.service.keyword: to_decimal(a.value) for a in analyses
-               if a.value and a.service.keyword not in formulas}
-    with_u = {a.service.keyword: (entered[a.service.keyword], to_decimal(a.uncertainty),
-                                  to_decimal(a.coverage_factor) if a.coverage_factor else Decimal(2))
-              for a in analyses if a.service.keyword in entered and a.uncertainty}
+    entered = {m.keyword: to_decimal(a.value) for a, m in methods if a.value and m.keyword not in formulas}
+    with_u = {m.keyword: (entered[m.keyword], to_decimal(a.uncertainty),
+                          to_decimal(a.coverage_factor) if a.coverage_factor else Decimal(2))
+              for a, m in methods if m.keyword in entered and a.uncertainty}
     parsed = {k: parse_formula(a.service.formula) for k, a in formulas.items()}
     # Each formula's own inputs (mass, volume, dilution…) as the analyst typed them for this sample.
     local = {k: {name: to_decimal(v) for name, v in a.inputs.items() if v} for k, a in formulas.items()}

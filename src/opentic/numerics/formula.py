@@ -12,7 +12,7 @@ import ast
 import functools
 import graphlib
 from collections.abc import Callable, Mapping
-from decimal import Decimal, DivisionByZero, InvalidOperation, localcontext
+from decimal import Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
 
 MAX_LENGTH = 500
 MAX_EXPONENT = 100
@@ -59,6 +59,7 @@ class Formula:
         self.text = text
         self.names: set[str] = set()
         self._check(self.tree)
+        self._run = self._compile(self.tree)
 
     def _check(self, node: ast.AST) -> None:
         if isinstance(node, ast.Constant):
@@ -96,29 +97,45 @@ class Formula:
             ctx.traps[DivisionByZero] = True
             ctx.traps[InvalidOperation] = True
             try:
-                return self._eval(self.tree, values)
+                return self._run(values)
             except (DivisionByZero, ZeroDivisionError) as exc:
                 raise FormulaError(f"division by zero in {self.text!r}") from exc
             except InvalidOperation as exc:
                 raise FormulaError(f"undefined result in {self.text!r} (e.g. log or root of a negative)") from exc
+            except Overflow as exc:  # exp(10**12): a clear refusal, not decimal's own exception
+                raise FormulaError(f"the result of {self.text!r} is too large") from exc
 
-    def _eval(self, node: ast.AST, values: Mapping[str, Decimal]) -> Decimal:
+    def _compile(self, node: ast.AST) -> Callable[[Mapping[str, Decimal]], Decimal]:
+        """The checked tree as nested closures, built once: a method's formula is evaluated for every sample,
+        and several times more to propagate uncertainty, and walking the tree on every call was most of it.
+        Constants are the digits as written (0.1 is 0.1, not a binary float); arithmetic is decimal, in the
+        context `evaluate` sets."""
         if isinstance(node, ast.Constant):
-            return Decimal(str(node.value))  # the digits as written: 0.1 is 0.1, not a binary float
+            constant = Decimal(str(node.value))
+            return lambda values: constant
         if isinstance(node, ast.Name):
-            return Decimal(values[node.id])
+            name = node.id
+            return lambda values: Decimal(values[name])
         if isinstance(node, ast.UnaryOp):
-            operand = self._eval(node.operand, values)
-            return -operand if isinstance(node.op, ast.USub) else operand
+            operand = self._compile(node.operand)
+            if isinstance(node.op, ast.USub):
+                return lambda values: -operand(values)
+            return operand
         if isinstance(node, ast.BinOp):
-            left, right = self._eval(node.left, values), self._eval(node.right, values)
+            left, right = self._compile(node.left), self._compile(node.right)
             if isinstance(node.op, ast.Pow):
-                if abs(right) > MAX_EXPONENT:
-                    raise FormulaError(f"exponents are limited to ±{MAX_EXPONENT}")
-                return left ** right
-            return _OPERATORS[type(node.op)](left, right)
+                def power(values: Mapping[str, Decimal]) -> Decimal:
+                    base, exponent = left(values), right(values)
+                    if abs(exponent) > MAX_EXPONENT:
+                        raise FormulaError(f"exponents are limited to ±{MAX_EXPONENT}")
+                    return base ** exponent
+
+                return power
+            op = _OPERATORS[type(node.op)]
+            return lambda values: op(left(values), right(values))
         assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-        return Decimal(FUNCTIONS[node.func.id](*(self._eval(a, values) for a in node.args)))
+        function, args = FUNCTIONS[node.func.id], [self._compile(a) for a in node.args]
+        return lambda values: Decimal(function(*(a(values) for a in args)))
 
 
 @functools.lru_cache(maxsize=512)
@@ -129,9 +146,17 @@ def parse(text: str) -> Formula:
 
 def calculation_order(formulas: Mapping[str, Formula]) -> list[str]:
     """The calculated keywords in an order where each comes after everything it uses."""
-    graph = {name: {n for n in f.names if n in formulas} for name, f in formulas.items()}
+    return list(_order(tuple((name, f.text) for name, f in formulas.items())))
+
+
+@functools.lru_cache(maxsize=512)
+def _order(formulas: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    # Cached by the formulas' texts: every sample of a method has the same ones, and sorting them anew for
+    # each of thousands of samples cost more than evaluating them. A cycle raises and is not cached.
+    named = {name: parse(text) for name, text in formulas}
+    graph = {name: {n for n in f.names if n in named} for name, f in named.items()}
     try:
-        return list(graphlib.TopologicalSorter(graph).static_order())
+        return tuple(graphlib.TopologicalSorter(graph).static_order())
     except graphlib.CycleError as exc:
         raise FormulaError(f"the formulas depend on each other in a circle: {' → '.join(exc.args[1])}") from exc
 

@@ -133,7 +133,7 @@ class Command(BaseCommand):
                                      timezone.now().replace(microsecond=0))
                 result = sequencer.register(item)
                 with lock:
-                    self.stdout.write(f"ack {result.entry.index} {item.leaf_hash.hex()}")
+                    self.stdout.write(f"ack {result.index} {item.leaf_hash.hex()}")
                     self.stdout.flush()
 
         threads = [threading.Thread(target=worker, daemon=True) for _ in range(options["threads"])]
