@@ -1,7 +1,7 @@
 # Run by tests/reports/test_batch_crash.py inside `opentic shell` on the demo data: takes every sample of the
 # demo's lab1 (but the rejected one) to verified, so a batch has enough reports to be killed in the middle.
 from opentic.core.models import User
-from opentic.lims import services
+from opentic.lims import services, verification
 from opentic.lims.models import Sample
 from opentic.registry.demo import DEMO_PASSWORD
 from opentic.registry.models import Instrument, SignatoryAuthorization
@@ -26,5 +26,5 @@ for sample in Sample.objects.filter(institution=admin.institution).exclude(state
             services.enter_result(analyst, analysis, "0.0500", instrument=instrument)
     for analysis in Sample.objects.get(pk=sample.pk).analyses.all():
         if analysis.state != "verified":
-            services.verify_result(reviewer, analysis, DEMO_PASSWORD)
+            verification.verify_result(reviewer, analysis, DEMO_PASSWORD)
 print(Sample.objects.filter(institution=admin.institution, state="verified").count())
