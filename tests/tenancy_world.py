@@ -63,7 +63,7 @@ def build(lab: Lab, fixture: PT) -> Objects:
     b_mapping = InstrumentMapping.objects.create(
         institution=w.lab_b, instrument=w.lab_b.instruments.get(), name="AAS", sample_column="Sample",
         type_column="", sample_types=[], columns={"Pb": "pb"})
-    b_signatory(w)
+    b_signer = b_signatory(w)
     b_material = ReferenceMaterial.objects.create(
         institution=w.lab_b, name="标准物质", lot="GBW10045", certified_value="0.071", unit="mg/kg",
         expires_on=timezone.localdate() + dt.timedelta(days=200))
@@ -88,8 +88,8 @@ def build(lab: Lab, fixture: PT) -> Objects:
     staff_a = Staff.objects.get(institution=w.lab_a)
     staff_b = Staff.objects.get(institution=w.lab_b)
     return Objects(ids={
-        "lab_a": w.lab_a.pk, "analysis_version": analysis.version, "material_b": b_material.pk,
-        "instrument_b": w.lab_b.instruments.get().pk, "token_a": token.pk, "a_signatory_id": w.a_signatory.pk, "lab_b": w.lab_b.pk, "staff_a": staff_a.pk, "staff_b": staff_b.pk,
+        "lab_a": w.lab_a.pk, "code_b": w.lab_b.credit_code, "item_a": alone.items.get().pk, "analysis_version": analysis.version, "material_b": b_material.pk,
+        "instrument_b": w.lab_b.instruments.get().pk, "token_a": token.pk, "a_signatory_id": w.a_signatory.pk, "b_signatory_id": b_signer.pk, "lab_b": w.lab_b.pk, "staff_a": staff_a.pk, "staff_b": staff_b.pk,
         "order_a": lab.order.pk, "order_b": b_order.pk, "sample_a": received.pk, "sample_b": b_sample.pk,
         "analysis_a": analysis.pk, "analysis_b": b_sample.analyses.get().pk, "waiting_a": waiting.pk,
         "reported_a": report.sample_id, "report_a": report.pk, "report_number_a": report.number,

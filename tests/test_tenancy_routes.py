@@ -103,6 +103,7 @@ def test_the_matrix(lab: Lab, pt_round: PT, settings: Any, tmp_path: Path) -> No
     for row in ROWS:
         url = row.url.format(**objects.ids)
         statuses: list[str] = []
+        written = False
         for persona in PERSONAS:
             client = lab.world.client(persona) if row.fresh_client else clients[persona]
             expected = _expected(row, persona)
@@ -117,11 +118,14 @@ def test_the_matrix(lab: Lab, pt_round: PT, settings: Any, tmp_path: Path) -> No
             statuses.append(str(status))
             if status != expected:
                 failures.append(f"{row.method.upper()} {url} as {persona}: {status}, expected {expected}")
+            written = written or bool(changed and persona in row.writers)
             if row.method != "get" and changed and persona not in row.writers:
                 failures.append(f"{row.method.upper()} {url} as {persona}: {status}, and it changed {changed}")
             if status == 404 and row.secret and row.secret.format(**objects.ids) in _body(response):
                 failures.append(f"{row.method.upper()} {url} as {persona}: 404 names {row.secret}")
         actual.append(" ".join(statuses))
+        if row.writers and not written:  # the row's data must work for its owner, or its refusals prove nothing
+            failures.append(f"{row.method.upper()} {url}: none of {row.writers} changed anything")
     import os
     if os.environ.get("TENANCY_PRINT"):
         Path(os.environ["TENANCY_PRINT"]).write_text("\n".join(actual))

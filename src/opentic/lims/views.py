@@ -304,6 +304,10 @@ def setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     institution_id = _institution_id(request)
     institution = get_object_or_404(Institution, pk=institution_id)
     user = request.user
+    # Lost in a merge (the typed-request change) and found by the generated tenancy matrix: the setup page
+    # is the institution admin's; the services refuse other roles' POSTs, the page itself must too.
+    if not user.has_role(Role.INSTITUTION_ADMIN):
+        raise PermissionDenied("只有机构管理员可以维护实验室设置")
     today = timezone.localdate()
     scope = ScopeLine.objects.valid_on(today).filter(institution_id=institution_id).values_list(
         "parameter_id", "parameter__name", "standard_id", "standard__code", "standard__year").distinct()
