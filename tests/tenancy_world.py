@@ -22,8 +22,7 @@ class Objects:
 
 def build(lab: Lab, fixture: PT) -> Objects:
     from opentic.core import jobs
-    from opentic.core.models import Job
-    from opentic.core.models import Role
+    from opentic.core.models import Job, Role
     from opentic.lims import orders, services
     from opentic.lims.models import AnalysisService, InstrumentMapping, QCRejection, ReferenceMaterial
     from opentic.lims.worksheets import create_worksheet
@@ -88,17 +87,22 @@ def build(lab: Lab, fixture: PT) -> Objects:
     staff_a = Staff.objects.get(institution=w.lab_a)
     staff_b = Staff.objects.get(institution=w.lab_b)
     return Objects(ids={
-        "lab_a": w.lab_a.pk, "code_b": w.lab_b.credit_code, "item_a": alone.items.get().pk, "analysis_version": analysis.version, "material_b": b_material.pk,
-        "instrument_b": w.lab_b.instruments.get().pk, "token_a": token.pk, "a_signatory_id": w.a_signatory.pk, "b_signatory_id": b_signer.pk, "lab_b": w.lab_b.pk, "staff_a": staff_a.pk, "staff_b": staff_b.pk,
-        "order_a": lab.order.pk, "order_b": b_order.pk, "sample_a": received.pk, "sample_b": b_sample.pk,
-        "analysis_a": analysis.pk, "analysis_b": b_sample.analyses.get().pk, "waiting_a": waiting.pk,
-        "reported_a": report.sample_id, "report_a": report.pk, "report_number_a": report.number,
-        "sheet_a": sheet.pk, "rejection_a": rejection.pk, "batch_a": batch.pk, "job_a": job.pk,
-        "mapping_a": mapping.pk, "mapping_b": b_mapping.pk, "method_a": lab.pb.pk, "method_b": b_pb.pk,
-        "scheme": fixture.scheme.pk, "round": r.pk, "round_a": alone.pk, "appeal_a": appeals["a"].pk,
+        # lab A, its people and its day
+        "lab_a": w.lab_a.pk, "staff_a": staff_a.pk, "a_signatory_id": w.a_signatory.pk, "token_a": token.pk,
+        "order_a": lab.order.pk, "sample_a": received.pk, "analysis_a": analysis.pk,
+        "analysis_version": analysis.version, "waiting_a": waiting.pk, "report_a": report.pk,
+        "report_number_a": report.number, "sheet_a": sheet.pk, "sheet_number_a": sheet.number,
+        "rejection_a": rejection.pk, "batch_a": batch.pk, "job_a": job.pk, "mapping_a": mapping.pk,
+        "method_a": lab.pb.pk,
+        # lab B
+        "lab_b": w.lab_b.pk, "code_b": w.lab_b.credit_code, "staff_b": staff_b.pk, "b_signatory_id": b_signer.pk,
+        "order_b": b_order.pk, "client_b": b_client.name, "sample_b": b_sample.pk, "sample_name_b": b_sample.name,
+        "analysis_b": b_sample.analyses.get().pk, "mapping_b": b_mapping.pk, "method_b": b_pb.pk,
+        "material_b": b_material.pk, "instrument_b": w.lab_b.instruments.get().pk,
+        # proficiency testing and the ledger
+        "scheme": fixture.scheme.pk, "round": r.pk, "round_a": alone.pk, "item_a": alone.items.get().pk,
         "appeal_b": appeals["b"].pk, "follow_up_a": follow_ups["a"].pk, "follow_up_b": follow_ups["b"].pk,
-        "year": timezone.localdate().year, "sample_name_b": b_sample.name,
-        "client_b": b_client.name, "sheet_number_a": sheet.number,
+        "year": timezone.localdate().year,
     })
 
 
