@@ -10,7 +10,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from tests.conftest import PASSWORD, b_signatory
+from tests.conftest import PASSWORD, b_signatory, make_user
 from tests.lims.fixtures import Lab
 from tests.quality.fixtures import PT
 
@@ -24,13 +24,20 @@ def build(lab: Lab, fixture: PT) -> Objects:
     from opentic.core import jobs
     from opentic.core.models import Job, Role
     from opentic.lims import orders, services
-    from opentic.lims.models import AnalysisService, InstrumentMapping, QCRejection, ReferenceMaterial
+    from opentic.lims.models import (
+        AnalysisService,
+        InstrumentMapping,
+        MethodAuthorization,
+        QCRejection,
+        ReferenceMaterial,
+    )
     from opentic.lims.worksheets import create_worksheet
     from opentic.quality import pt
     from opentic.quality.models import Appeal, FollowUp
     from opentic.registry.models import Parameter, Staff, Standard, TestObject
     from opentic.reports import services as reports
     from opentic.reports.batch import start_batch
+    from opentic.reports.models import Report, ReportBatch
     from tests.reports.test_reports import make_signatory, verified_sample
 
     w = lab.world
@@ -63,6 +70,23 @@ def build(lab: Lab, fixture: PT) -> Objects:
         institution=w.lab_b, instrument=w.lab_b.instruments.get(), name="AAS", sample_column="Sample",
         type_column="", sample_types=[], columns={"Pb": "pb"})
     b_signer = b_signatory(w)
+    b_analyst = make_user("b-analyst", [Role.ANALYST], w.lab_b)
+    MethodAuthorization.objects.create(user=b_analyst, standard=b_pb.standard,
+                                       valid_from=timezone.localdate() - dt.timedelta(days=30))
+    b_instrument = w.lab_b.instruments.get()
+    b_instrument.calibration_due = timezone.localdate() + dt.timedelta(days=100)
+    b_instrument.save()
+    b_sheet = create_worksheet(b_analyst, b_pb, b_instrument, [b_sample.analyses.get()])
+    b_rejection = QCRejection.objects.create(worksheet=b_sheet, rules=[{"rule": "1-3s"}], found_by=w.b_admin)
+    b_job = jobs.submit("test.tenancy", user=w.b_admin, institution_id=w.lab_b.pk)
+    Job.objects.filter(pk=b_job.pk).update(output=b"a,b\n", output_name="b.csv", output_type="text/csv")
+    # Lab B's report and batch as rows (issuing one runs the whole day again; the pages only read them).
+    b_report = Report.objects.create(
+        institution=w.lab_b, sample=b_sample, number="YZ-2026-0001", code="B" * 22, pdf=b"%PDF-1.7 lab B",
+        twin={"number": "YZ-2026-0001"}, ledger_index=0, signed_by=b_signer, issued_at=timezone.now(),
+        signature="0" * 64)
+    b_batch = ReportBatch.objects.create(institution=w.lab_b, signed_by=b_signer, sample_ids=[b_sample.pk],
+                                         total=1)
     b_material = ReferenceMaterial.objects.create(
         institution=w.lab_b, name="标准物质", lot="GBW10045", certified_value="0.071", unit="mg/kg",
         expires_on=timezone.localdate() + dt.timedelta(days=200))
@@ -98,7 +122,9 @@ def build(lab: Lab, fixture: PT) -> Objects:
         "lab_b": w.lab_b.pk, "code_b": w.lab_b.credit_code, "staff_b": staff_b.pk, "b_signatory_id": b_signer.pk,
         "order_b": b_order.pk, "client_b": b_client.name, "sample_b": b_sample.pk, "sample_name_b": b_sample.name,
         "analysis_b": b_sample.analyses.get().pk, "mapping_b": b_mapping.pk, "method_b": b_pb.pk,
-        "material_b": b_material.pk, "instrument_b": w.lab_b.instruments.get().pk,
+        "material_b": b_material.pk, "instrument_b": w.lab_b.instruments.get().pk, "sheet_b": b_sheet.pk,
+        "sheet_number_b": b_sheet.number, "rejection_b": b_rejection.pk, "job_b": b_job.pk, "report_b": b_report.pk,
+        "report_number_b": b_report.number, "batch_b": b_batch.pk,
         # proficiency testing and the ledger
         "scheme": fixture.scheme.pk, "round": r.pk, "round_a": alone.pk, "item_a": alone.items.get().pk,
         "appeal_b": appeals["b"].pk, "follow_up_a": follow_ups["a"].pk, "follow_up_b": follow_ups["b"].pk,

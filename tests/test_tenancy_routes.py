@@ -6,8 +6,8 @@ the ninja router: a route without a GET and a POST row, or an API operation with
 fails the suite. `test_the_matrix` then asks every row as every persona, in one world: another institution's
 private object answers 404 (the object's name does not appear in the answer), a refused method answers 405,
 nothing answers 500, and a refused POST changes nothing (row counts and the objects' states, before and
-after; only the row's writers may change anything, and one of them must). PUT, PATCH and DELETE are swept
-over every route too. Each request runs in a savepoint rolled back afterwards, so that one world serves
+after; only the row's writers may change anything, and one of them must). PUT and DELETE are swept over every
+route too. Each request runs in a savepoint rolled back afterwards, so that one world serves
 every row.
 """
 
@@ -101,7 +101,8 @@ def test_the_matrix(lab: Lab, pt_round: PT, settings: Any, tmp_path: Path) -> No
     objects: Objects = build(lab, pt_round)
     clients = {p: lab.world.client(p) for p in PERSONAS}
     # What only its own lab knows: a 404 (another lab's object, or none) names none of these.
-    secrets = [str(objects.ids[k]) for k in ("client_b", "sample_name_b", "report_number_a", "sheet_number_a")]
+    secrets = [str(objects.ids[k]) for k in ("client_b", "sample_name_b", "report_number_a", "report_number_b",
+                                                  "sheet_number_a", "sheet_number_b")]
     failures = []
     for row in ROWS:
         url = row.url.format(**objects.ids)
@@ -133,13 +134,13 @@ def test_the_matrix(lab: Lab, pt_round: PT, settings: Any, tmp_path: Path) -> No
 
 
 def _other_methods(objects: Objects, clients: dict[str, Client]) -> list[str]:
-    """PUT, PATCH and DELETE, which no route serves: on every route, as a stranger, lab A's admin and lab B's,
-    they answer below 500 and change nothing."""
+    """PUT and DELETE, which no route serves: on every route, as lab A's admin and lab B's, they answer below
+    500 and change nothing."""
     failures = []
     first = {row.route: row.url for row in reversed(ROWS)}  # one URL a route: lab A's object where there are two
     for url in (template.format(**objects.ids) for template in first.values()):
-        for method in ("put", "patch", "delete"):
-            for persona in ("anonymous", "a_admin", "b_admin"):
+        for method in ("put", "delete"):  # (PATCH takes PUT's path through Django and ninja)
+            for persona in ("a_admin", "b_admin"):
                 with transaction.atomic():
                     before = fingerprint(objects)
                     status = getattr(clients[persona], method)(url).status_code
