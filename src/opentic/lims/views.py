@@ -304,6 +304,8 @@ def setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     institution_id = _institution_id(request)
     institution = get_object_or_404(Institution, pk=institution_id)
     user = request.user
+    # Lost in a merge (the typed-request change) and found by the generated tenancy matrix: the setup page
+    # is the institution admin's; the services refuse other roles' POSTs, the page itself must too.
     if not user.has_role(Role.INSTITUTION_ADMIN):
         raise PermissionDenied("只有机构管理员可以维护实验室设置")
     today = timezone.localdate()
