@@ -32,6 +32,10 @@ def test_reported_values() -> None:
     assert formatted(D("0.0425001"), lead) == "0.043"
     assert formatted(D("0.0099"), lead) == "<0.010"
     nd = Reporting(places=3, loq=D("0.010"), lod=D("0.004"), below_loq=BelowLoq.NOT_DETECTED)
-    assert formatted(D("0.002"), nd) == "未检出(<0.004)"
+    assert formatted(D("0.002"), nd) == "未检出（<0.004）"
+    # a limit as the database stores it (ten places) is written to the reported places, not as stored
+    stored = Reporting(3, D("0.0050000000"))
+    assert formatted(D("0.001"), stored) == "<0.005"
+    assert formatted(D("0.001"), Reporting(2, D("0.0025000000"))) == "<0.0025"
     assert formatted(D("1234.5"), Reporting(places=0)) == "1234"
     assert formatted(D("1E+1"), Reporting(places=1)) == "10.0"

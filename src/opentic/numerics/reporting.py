@@ -25,11 +25,20 @@ class Reporting:
     below_loq: BelowLoq = BelowLoq.LESS_THAN
 
 
+def limit_text(limit: Decimal, places: int) -> str:
+    """A quantitation or detection limit as written: to the reported places when that keeps its value
+    (0.0100000000 stored → "0.010"), else with its own significant digits (0.0025 → "0.0025")."""
+    exponent = Decimal(1).scaleb(-places)
+    if limit == limit.quantize(exponent):
+        return f"{limit.quantize(exponent):f}"
+    return f"{limit.normalize():f}"
+
+
 def formatted(value: Decimal, reporting: Reporting) -> str:
     """The text printed for a raw result; the raw value itself is kept unrounded."""
     if reporting.loq is not None and value < reporting.loq:
         if reporting.below_loq is BelowLoq.NOT_DETECTED:
             limit = reporting.lod if reporting.lod is not None else reporting.loq
-            return f"未检出(<{limit})"
-        return f"<{reporting.loq}"
+            return f"未检出（<{limit_text(limit, reporting.places)}）"
+        return f"<{limit_text(reporting.loq, reporting.places)}"
     return f"{round_to_places(value, reporting.places):f}"
