@@ -304,6 +304,8 @@ def setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     institution_id = _institution_id(request)
     institution = get_object_or_404(Institution, pk=institution_id)
     user = request.user
+    if not user.has_role(Role.INSTITUTION_ADMIN):
+        raise PermissionDenied("只有机构管理员可以维护实验室设置")
     today = timezone.localdate()
     scope = ScopeLine.objects.valid_on(today).filter(institution_id=institution_id).values_list(
         "parameter_id", "parameter__name", "standard_id", "standard__code", "standard__year").distinct()
