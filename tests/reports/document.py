@@ -10,6 +10,7 @@ from pathlib import Path
 
 from django.utils import timezone
 
+from opentic.lims import orders
 from opentic.lims import services as lims
 from opentic.lims.models import Order, Sample, Specification
 from opentic.registry.models import Standard
@@ -32,11 +33,11 @@ def supervision_sample(lab: Lab, lead: str = "0.25", *, kind: str = Order.Kind.S
         if not Specification.objects.filter(name="GB 2762-2022", parameter_id=service.parameter_id).exists():
             lims.save_specification(world.a_admin, world.lab_a, "GB 2762-2022", lab.rice, service.parameter_id, "mg/kg",
                                     upper=Decimal("0.2"))
-    order = lims.create_order(world.a_admin, lab.order.client, f"JD-{Order.objects.count() + 1:04d}",
-                              timezone.localdate(), kind=kind, judgement_basis=["GB 2762-2022"],
-                              subcontracted=subcontracted,
-                              subcontractor="重庆市计量质量检测研究院" if subcontracted else "",
-                              subcontract_consent=bool(subcontracted))
+    order = orders.create_order(world.a_admin, lab.order.client, f"JD-{Order.objects.count() + 1:04d}",
+                                timezone.localdate(), kind=kind, judgement_basis=["GB 2762-2022"],
+                                subcontracted=subcontracted,
+                                subcontractor="重庆市计量质量检测研究院" if subcontracted else "",
+                                subcontract_consent=bool(subcontracted))
     sample = lims.register_samples(world.a_admin, order, [{
         "name": "五常大米", "test_object": lab.rice, "services": [lab.cd, lab.pb], "description": "袋装，白色颗粒",
         **SAMPLING}])[0]
