@@ -28,8 +28,9 @@ $(STAMP): pyproject.toml
 
 install: system-deps $(STAMP) messages
 
+# Compiling messages needs no settings (which refuse to load without secrets outside the demo).
 messages: $(STAMP)
-	cd src/opentic && ../../$(BIN)/django-admin compilemessages -v0
+	cd src/opentic && env -u DJANGO_SETTINGS_MODULE ../../$(BIN)/django-admin compilemessages -v0
 
 # The demo serves as production would (DEBUG off, gunicorn, static files by WhiteNoise), over plain HTTP on
 # localhost, with its own secrets generated into var/ and a banner saying it is a demo. One process with

@@ -33,7 +33,7 @@ def main() -> None:
     settings.DATA_DIR = os.environ.get("OPENTIC_DATA_DIR") or tempfile.mkdtemp()
 
     from opentic.core.models import User
-    from opentic.lims import services
+    from opentic.lims import services, verification
     from opentic.lims.demo import seed
     from opentic.lims.models import AnalysisService, Order, Sample
     from opentic.registry import demo
@@ -62,7 +62,7 @@ def main() -> None:
         s = services.receive_sample(admin, s, "完好")
         a = s.analyses.get()
         services.enter_result(analyst, a, "0.052", uncertainty="0.004", coverage_factor="2")
-        services.verify_result(reviewer, a, demo.DEMO_PASSWORD)
+        verification.verify_result(reviewer, a, demo.DEMO_PASSWORD)
     print(f"{label}: {args.reports} verified samples set up in {time.perf_counter() - started:.0f} s")
 
     twin_source = Sample.objects.filter(institution=admin.institution, state="reported").first()

@@ -48,7 +48,7 @@ def main() -> None:
     from opentic.core.bulk import insert_rows, update_rows
     from opentic.core.models import AuditEvent, User
     from opentic.core.tabular import write_csv
-    from opentic.lims import budget, orders, services
+    from opentic.lims import budget, lab_setup, orders, services
     from opentic.lims.models import (
         Analysis,
         AnalysisService,
@@ -83,13 +83,13 @@ def main() -> None:
     total = service("铅镉合计", pb_std, "pbcd", "pb + cd")
     admin = User.objects.get(username="lab1-admin")
     for method in (pb, cd):  # U of each result from the method's budget, and through the formula for the sum
-        services.save_uncertainty_budget(admin, method, [
+        lab_setup.save_uncertainty_budget(admin, method, [
             budget.Input("重复性", "normal", 3.0, 9), budget.Input("标准溶液", "rectangular", 1.5),
             budget.Input("回收率", "normal", 2.0, 20)])
     for method, upper in ((pb, Decimal("0.2")), (cd, Decimal("0.2"))):  # GB 2762-2022, 大米
         if not Specification.objects.filter(institution=institution, name=SPEC, test_object=rice,
                                             parameter=method.parameter).exists():
-            services.save_specification(admin, institution, SPEC, rice, method.parameter_id, "mg/kg", upper=upper)
+            lab_setup.save_specification(admin, institution, SPEC, rice, method.parameter_id, "mg/kg", upper=upper)
     pb.refresh_from_db()
     cd.refresh_from_db()
     for standard in (pb_std, cd_std):

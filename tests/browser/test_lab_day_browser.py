@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from opentic.ledger import services as ledger
 from opentic.lims.models import AnalysisService, ReferenceMaterial, Sample
 from opentic.registry.models import Parameter, ScopeLine, Standard
 from opentic.reports.models import Report
@@ -199,14 +200,23 @@ def test_a_laboratorys_day_from_order_to_signed_report(lab: Lab, live_server: ob
         assert needed in text, needed
     subprocess.run(["pdftoppm", "-png", "-r", "60", str(pdf), str(SHOTS / "08-report-page")], check=True)
 
-    # 5. The reader: the upload is genuine; the regulator sees the report.
+    # 5. The reader: the QR code's page shows the number and the conclusion as printed; the upload is
+    # genuine; the regulator sees the report.
     page.context.clear_cookies()
+    report = Report.objects.get(sample=samples[0])
+    link = ledger.verification_url(lab.world.lab_a.credit_code, report.number, report.code)
+    page.goto(f"{server}/verify/?{link.split('?', 1)[1]}")  # the QR code's query, on the test's server
+    expect(page.locator("#verdict")).to_have_attribute("data-status", "registered")
+    expect(page.locator("#content-number")).to_have_text(report.number)
+    expect(page.locator("#content-conclusion")).to_have_text(report.twin["conclusion"]["text"])
+    expect(page.locator("#content-conclusion")).to_contain_text("不符合 GB 2762-2022")
+    expect(page.locator("#results tr:has-text('铅')")).to_contain_text("不符合")
+    shot(page, "09-reader-qr-page")
     page.goto(f"{server}/verify/")
     page.set_input_files("input[name=pdf]", str(pdf))
     page.click("main button[type=submit]")
     expect(page.locator("#verdict")).to_have_attribute("data-status", "genuine")
-    shot(page, "09-reader-upload-genuine")
+    shot(page, "10-reader-upload-genuine")
     sign_in(page, server, "regulator")
-    report = Report.objects.get(sample=samples[0])
     page.goto(f"{server}/reports/{report.pk}.json")
     assert "不符合" in page.content()

@@ -86,7 +86,7 @@ def test_report_withdrawal_counts_toward_the_lock(lab: object) -> None:
 
 @pytest.mark.django_db
 def test_result_verification_counts_toward_the_lock_and_is_audited(lab: object) -> None:
-    from opentic.lims import services
+    from opentic.lims import verification
     from opentic.lims.models import Analysis
 
     world: World = lab.world  # type: ignore[attr-defined]
@@ -95,9 +95,9 @@ def test_result_verification_counts_toward_the_lock_and_is_audited(lab: object) 
     assert analysis is not None
     for _ in range(lockout.failure_limit()):
         with pytest.raises(PermissionDenied):
-            services.verify_result(world.a_reviewer, analysis, "wrong")
+            verification.verify_result(world.a_reviewer, analysis, "wrong")
     with pytest.raises(lockout.SignatureLocked):
-        services.verify_result(world.a_reviewer, analysis, PASSWORD)
+        verification.verify_result(world.a_reviewer, analysis, PASSWORD)
     refused = AuditEvent.objects.filter(action="refused", actor=world.a_reviewer)
     assert refused.count() == lockout.failure_limit() + 1
     assert "已锁定" in refused.order_by("-pk").first().reason  # type: ignore[union-attr]

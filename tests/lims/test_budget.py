@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from opentic.core.models import AuditEvent
-from opentic.lims import budget, services
+from opentic.lims import budget, lab_setup, services
 from opentic.lims.models import Analysis
 from opentic.numerics.formula import Formula
 from tests.lims.fixtures import Lab
@@ -36,11 +36,11 @@ def test_the_relative_budget_is_the_gum_combination() -> None:
 @pytest.mark.django_db
 def test_results_carry_the_budgets_uncertainty(lab: Lab) -> None:
     with pytest.raises(PermissionDenied):
-        services.save_uncertainty_budget(lab.world.a_analyst, lab.pb, LEAD)
+        lab_setup.save_uncertainty_budget(lab.world.a_analyst, lab.pb, LEAD)
     with pytest.raises(ValidationError, match="第 1 行"):
-        services.save_uncertainty_budget(lab.world.a_admin, lab.pb, [budget.Input("x", "normal", 120)])
+        lab_setup.save_uncertainty_budget(lab.world.a_admin, lab.pb, [budget.Input("x", "normal", 120)])
     version = lab.pb.version
-    services.save_uncertainty_budget(lab.world.a_admin, lab.pb, LEAD)
+    lab_setup.save_uncertainty_budget(lab.world.a_admin, lab.pb, LEAD)
     lab.pb.refresh_from_db()
     assert lab.pb.version == version + 1 and lab.pb.uncertainty_budget.count() == 5
     assert AuditEvent.objects.filter(action="uncertainty-budget").count() == 1

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from opentic.core.models import AuditEvent
-from opentic.lims import orders, services
+from opentic.lims import lab_setup, orders, services
 from opentic.lims.judgement import conclude, sample_conclusion
 from opentic.lims.models import Order, Sample
 from tests.lims.fixtures import Lab
@@ -19,8 +19,8 @@ from tests.lims.fixtures import Lab
 
 def _limits(lab: Lab) -> None:
     admin, a = lab.world.a_admin, lab.world.lab_a
-    services.save_specification(admin, a, "GB 2762-2022", lab.rice, lab.pb.parameter_id, "mg/kg", upper=Decimal("0.2"))
-    services.save_specification(admin, a, "GB 2762-2022", lab.rice, lab.cd.parameter_id, "mg/kg", upper=Decimal("0.2"))
+    lab_setup.save_specification(admin, a, "GB 2762-2022", lab.rice, lab.pb.parameter_id, "mg/kg", upper=Decimal("0.2"))
+    lab_setup.save_specification(admin, a, "GB 2762-2022", lab.rice, lab.cd.parameter_id, "mg/kg", upper=Decimal("0.2"))
 
 
 @pytest.mark.django_db

@@ -11,7 +11,8 @@ from opentic.core import audit
 from opentic.core.models import AuditEvent
 from opentic.lims import qc
 from opentic.lims.models import Analysis, ControlTarget, QCRejection, ReferenceMaterial, Worksheet
-from opentic.lims.services import enter_result, verify_result
+from opentic.lims.services import enter_result
+from opentic.lims.verification import verify_result
 from opentic.lims.worksheets import QC, create_worksheet, enter_worksheet_results
 from tests.conftest import PASSWORD
 from tests.lims.fixtures import Lab

@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError
 from opentic.lims import qc
 from opentic.lims.models import Analysis, AnalysisService
 from opentic.lims.qc_policy import required
-from opentic.lims.services import enter_result, verify_result
+from opentic.lims.services import enter_result
+from opentic.lims.verification import verify_result
 from opentic.lims.worksheets import QC, create_worksheet, enter_worksheet_results
 from tests.conftest import PASSWORD
 from tests.lims.fixtures import Lab

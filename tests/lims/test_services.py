@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from opentic.core.models import AuditEvent, Role
-from opentic.lims import services
+from opentic.lims import lab_setup, services, verification
 from opentic.lims.models import Analysis, MethodAuthorization, Sample, Worksheet
 from opentic.registry.models import InstrumentStatus, Standard, StandardStatus
 from tests.conftest import PASSWORD, make_user
@@ -111,11 +111,11 @@ def test_results_calculations_review_and_locking(lab: Lab) -> None:
     a_both.roles = [Role.ANALYST, Role.REVIEWER]
     a_both.save()
     with pytest.raises(PermissionDenied, match="不能审核自己"):
-        services.verify_result(a_both, analysis(sample, "pb"), PASSWORD)
+        verification.verify_result(a_both, analysis(sample, "pb"), PASSWORD)
     with pytest.raises(PermissionDenied, match="密码不正确"):
-        services.verify_result(reviewer, analysis(sample, "pb"), "wrong")
+        verification.verify_result(reviewer, analysis(sample, "pb"), "wrong")
     for keyword in ("pb", "moisture", "pb_dry"):
-        verified = services.verify_result(reviewer, analysis(sample, keyword), PASSWORD)
+        verified = verification.verify_result(reviewer, analysis(sample, keyword), PASSWORD)
         assert verified.state == "verified" and len(verified.signature) == 64
     assert Sample.objects.get(pk=sample.pk).state == "verified"
     with pytest.raises(ValidationError):
@@ -129,7 +129,7 @@ def test_a_retest_keeps_the_original_with_its_reason(lab: Lab) -> None:
     sample = lab.received(lab.pb)
     services.enter_result(lab.world.a_analyst, analysis(sample, "pb"), "0.31")
     original = analysis(sample, "pb")
-    retest = services.request_retest(lab.world.a_reviewer, original, "平行样相对偏差超限")
+    retest = verification.request_retest(lab.world.a_reviewer, original, "平行样相对偏差超限")
     original.refresh_from_db()
     assert original.state == "retracted" and original.value == "0.31" and original.retest_reason
     assert retest.retest_of == original and retest.state == "pending"
@@ -137,7 +137,7 @@ def test_a_retest_keeps_the_original_with_its_reason(lab: Lab) -> None:
     services.enter_result(lab.world.a_analyst, retest, "0.052")
     assert Sample.objects.get(pk=sample.pk).state == "to_be_verified"
     with pytest.raises(ValidationError, match="必须说明理由"):
-        services.request_retest(lab.world.a_reviewer, retest, "")
+        verification.request_retest(lab.world.a_reviewer, retest, "")
 
 
 @pytest.mark.django_db
@@ -149,7 +149,7 @@ def test_a_result_edited_directly_in_the_database_is_caught(lab: Lab) -> None:
 
     sample = lab.received(lab.pb)
     services.enter_result(lab.world.a_analyst, analysis(sample, "pb"), "0.31")
-    services.verify_result(lab.world.a_reviewer, analysis(sample, "pb"), PASSWORD)
+    verification.verify_result(lab.world.a_reviewer, analysis(sample, "pb"), PASSWORD)
     assert results_match_trail() == []
     with connection.cursor() as cursor:
         cursor.execute("UPDATE lims_analysis SET value = %s WHERE id = %s", ["0.031", analysis(sample, "pb").pk])
@@ -219,28 +219,28 @@ def test_specifications_and_authorizations_change_only_with_their_trail(lab: Lab
 
     lead = Parameter.objects.get(name="铅").pk
     admin = lab.world.a_admin
-    spec = services.save_specification(admin, lab.world.lab_a, "GB 2762-2022", lab.rice, lead, "mg/kg",
+    spec = lab_setup.save_specification(admin, lab.world.lab_a, "GB 2762-2022", lab.rice, lead, "mg/kg",
                                        upper=Decimal("0.2"))
     with pytest.raises(ValidationError, match="必须说明理由"):
-        services.save_specification(admin, lab.world.lab_a, "GB 2762-2022", lab.rice, lead, "mg/kg",
+        lab_setup.save_specification(admin, lab.world.lab_a, "GB 2762-2022", lab.rice, lead, "mg/kg",
                                     upper=Decimal("0.3"))
-    services.save_specification(admin, lab.world.lab_a, "GB 2762-2022", lab.rice, lead, "mg/kg",
+    lab_setup.save_specification(admin, lab.world.lab_a, "GB 2762-2022", lab.rice, lead, "mg/kg",
                                 upper=Decimal("0.3"), reason="标准修订")
     event = AuditEvent.objects.filter(action="update", entity="lims.Specification", entity_id=str(spec.pk)).get()
     assert event.changes["upper"] == ["0.2000000000", "0.3"] and event.reason == "标准修订"
     with pytest.raises(ValidationError):
-        services.save_specification(admin, lab.world.lab_a, "X", lab.rice, lead, "mg/kg")
+        lab_setup.save_specification(admin, lab.world.lab_a, "X", lab.rice, lead, "mg/kg")
     with pytest.raises(PermissionDenied):
-        services.save_specification(lab.world.a_analyst, lab.world.lab_a, "X", lab.rice, lead, "mg/kg",
+        lab_setup.save_specification(lab.world.a_analyst, lab.world.lab_a, "X", lab.rice, lead, "mg/kg",
                                     upper=Decimal(1))
-    grant = services.authorize(admin, lab.world.a_reviewer, lab.pb.standard_id, dt.date.today())
+    grant = lab_setup.authorize(admin, lab.world.a_reviewer, lab.pb.standard_id, dt.date.today())
     with pytest.raises(ValidationError):
-        services.revoke(admin, grant, "")
-    services.revoke(admin, grant, "调岗")
+        lab_setup.revoke(admin, grant, "")
+    lab_setup.revoke(admin, grant, "调岗")
     assert not MethodAuthorization.objects.filter(pk=grant.pk).exists()
     assert AuditEvent.objects.filter(action__in=["authorize", "revoke"]).count() == 2
     with pytest.raises(PermissionDenied):
-        services.authorize(lab.world.b_admin, lab.world.a_reviewer, lab.pb.standard_id, dt.date.today())
+        lab_setup.authorize(lab.world.b_admin, lab.world.a_reviewer, lab.pb.standard_id, dt.date.today())
 
 
 @pytest.mark.django_db

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from opentic.core.models import AuditEvent
-from opentic.lims import services
+from opentic.lims import services, verification
 from opentic.lims.models import Analysis, Sample
 from tests.conftest import PASSWORD
 from tests.lims.fixtures import Lab
@@ -20,7 +20,7 @@ def test_a_refusal_half_way_leaves_none_verified(lab: Lab) -> None:
     pb, cd = (sample.analyses.get(service__keyword=k) for k in ("pb", "cd"))
     services.enter_result(lab.world.a_analyst, pb, "0.31")  # cd stays pending: it cannot be verified
     with pytest.raises(ValidationError, match="cd:只能审核已录入"):
-        services.verify_results(lab.world.a_reviewer, sample, [pb.pk, cd.pk], PASSWORD)
+        verification.verify_results(lab.world.a_reviewer, sample, [pb.pk, cd.pk], PASSWORD)
     assert _states(sample) == {"pb": "entered", "cd": "pending"}
     assert not AuditEvent.objects.filter(action="verify").exists()
     assert AuditEvent.objects.filter(action="refused", changes__operation="verify_results").count() == 1
@@ -48,12 +48,12 @@ def test_one_signature_covers_every_result_signed_together(lab: Lab) -> None:
         services.enter_result(lab.world.a_analyst, sample.analyses.get(service__keyword=keyword), value)
     ids = list(sample.analyses.values_list("pk", flat=True))
     with pytest.raises(PermissionDenied, match="密码不正确"):
-        services.verify_results(lab.world.a_reviewer, sample, ids, "wrong")
-    rows = services.verify_results(lab.world.a_reviewer, sample, ids, PASSWORD)
+        verification.verify_results(lab.world.a_reviewer, sample, ids, "wrong")
+    rows = verification.verify_results(lab.world.a_reviewer, sample, ids, PASSWORD)
     signatures = {a.signature for a in Analysis.objects.filter(pk__in=ids)}
     assert len(signatures) == 1 and len(signatures.pop()) == 64
     assert rows[0].verified_at is not None
-    expected = services.signed_batch(rows, "verified", lab.world.a_reviewer, rows[0].verified_at)
+    expected = verification.signed_batch(rows, "verified", lab.world.a_reviewer, rows[0].verified_at)
     assert rows[0].signature == expected
     events = AuditEvent.objects.filter(action="verify")
     assert events.count() == 2 and all(e.changes["signed_with"] == sorted(ids) for e in events)
@@ -66,7 +66,7 @@ def test_results_of_another_sample_cannot_be_slipped_in(lab: Lab) -> None:
     for s in (first, second):
         services.enter_result(lab.world.a_analyst, s.analyses.get(), "0.31")
     with pytest.raises(ValidationError, match="不属于该样品"):
-        services.verify_results(lab.world.a_reviewer, first, [first.analyses.get().pk, second.analyses.get().pk],
+        verification.verify_results(lab.world.a_reviewer, first, [first.analyses.get().pk, second.analyses.get().pk],
                                 PASSWORD)
     assert not Analysis.objects.filter(state="verified").exists()
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from opentic.lims import orders
+from opentic.lims import lab_setup, orders, verification
 from opentic.lims import services as lims
 from opentic.lims.models import Order, Sample, Specification
 from opentic.registry.models import Standard
@@ -31,8 +31,8 @@ def supervision_sample(lab: Lab, lead: str = "0.25", *, kind: str = Order.Kind.S
         "compact": "GB2762", "title": "食品安全国家标准 食品中污染物限量"})
     for service in (lab.pb, lab.cd):
         if not Specification.objects.filter(name="GB 2762-2022", parameter_id=service.parameter_id).exists():
-            lims.save_specification(world.a_admin, world.lab_a, "GB 2762-2022", lab.rice, service.parameter_id, "mg/kg",
-                                    upper=Decimal("0.2"))
+            lab_setup.save_specification(world.a_admin, world.lab_a, "GB 2762-2022", lab.rice, service.parameter_id,
+                                         "mg/kg", upper=Decimal("0.2"))
     order = orders.create_order(world.a_admin, lab.order.client, f"JD-{Order.objects.count() + 1:04d}",
                                 timezone.localdate(), kind=kind, judgement_basis=["GB 2762-2022"],
                                 subcontracted=subcontracted,
@@ -46,7 +46,7 @@ def supervision_sample(lab: Lab, lead: str = "0.25", *, kind: str = Order.Kind.S
         lims.enter_result(world.a_analyst, a, lead if a.service == lab.pb else "0.0031", uncertainty="0.004",
                           coverage_factor="2")
     for a in sample.analyses.all():
-        lims.verify_result(world.a_reviewer, a, PASSWORD)
+        verification.verify_result(world.a_reviewer, a, PASSWORD)
     return Sample.objects.get(pk=sample.pk)
 
 

@@ -12,6 +12,7 @@ import pytest
 from django.core import checks
 from PIL import Image
 
+from opentic.ledger import services as ledger
 from opentic.lims.models import Order
 from opentic.reports import marks, services, twin
 from opentic.reports.models import Report
@@ -106,6 +107,29 @@ def test_the_twin_carries_the_conclusion_basis_sampling_block_and_roles(lab: Lab
     assert [p["name"] for p in data["reviewed_by"]] == ["a-reviewer"]
     assert data["approved_by"]["name"] == "张伟" and data["approved_by"]["fields"] == "食品"
     assert data["demo"] is True  # the default public address is a demo's
+
+
+@pytest.mark.django_db
+def test_the_qr_lookup_shows_the_conclusion_and_judgements_in_the_words_printed(lab: Lab, settings: object,
+                                                                              tmp_path: Path) -> None:
+    settings.DATA_DIR = tmp_path  # type: ignore[attr-defined]
+    make_signatory(lab)
+    report = services.issue_report(lab.world.a_signatory, supervision_sample(lab), PASSWORD)
+    content = ledger.verify_code(report.number, report.code).content
+    assert content is not None
+    # The twin keeps the conclusion as a dict and each line's outcome as a code; the reader reads words.
+    assert content["conclusion"] == "经检验，所检项目不符合 GB 2762-2022 要求。不合格项目：铅。"
+    assert content["basis"] == "GB 2762-2022"
+    judged = [(line["parameter"], line["conformity"]) for line in content["results"]]
+    assert judged == [("镉", "符合"), ("铅", "不符合")]
+    # A twin written before the report rewrite (conclusion as text, judgements in words) still reads.
+    old = {**report.twin, "conclusion": "所检项目不符合要求。", "basis": "",
+           "results": [{**{k: v for k, v in line.items() if k != "conformity_label"},
+                        "conformity": line["conformity_label"]} for line in report.twin["results"]]}
+    Report.objects.filter(pk=report.pk).update(twin=old)
+    content = ledger.verify_code(report.number, report.code).content
+    assert content is not None and content["conclusion"] == "所检项目不符合要求。"
+    assert [line["conformity"] for line in content["results"]] == ["符合", "不符合"]
 
 
 @pytest.mark.django_db

@@ -1,6 +1,6 @@
 """The instruments offered at a bench: those linked to the method (or, for a method with none linked, the
 lab's instruments in service), each with its asset number and calibration state. The gate in
-services.gate_instrument still refuses one past its calibration date at the moment of use."""
+gates.gate_instrument still refuses one past its calibration date at the moment of use."""
 
 from __future__ import annotations
 

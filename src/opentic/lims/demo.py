@@ -14,7 +14,7 @@ from opentic.core.models import User
 from opentic.registry.demo import DEMO_PASSWORD
 from opentic.registry.models import Instrument, Parameter, ScopeLine, Standard
 
-from . import orders, qc, services
+from . import lab_setup, orders, qc, services, verification
 from .models import Analysis, AnalysisService, ReferenceMaterial, Sample
 from .worksheets import QC, create_worksheet, enter_worksheet_results
 
@@ -68,10 +68,10 @@ def seed(seed: int = 2023) -> int:
                 qc_batch_size=20 if i == 1 else None, qc_blanks=1 if i == 1 else 0, qc_controls=1 if i == 1 else 0)
             method.instruments.set(instruments)
             methods.append(method)
-            services.authorize(admin, analyst, line.standard_id, today - dt.timedelta(days=400))
+            lab_setup.authorize(admin, analyst, line.standard_id, today - dt.timedelta(days=400))
             if line.parameter_id not in limited:  # two methods of one parameter share its limit
                 limited.add(line.parameter_id)
-                services.save_specification(admin, institution, "GB 2762-2022", test_object, line.parameter_id,
+                lab_setup.save_specification(admin, institution, "GB 2762-2022", test_object, line.parameter_id,
                                             "mg/kg", upper=LIMITS.get(line.parameter.name, Decimal("0.5")))
         # A calculated method: moisture by direct drying (GB 5009.3-2016, first method) from the weighings the
         # analyst types: the dish m0, dish and sample m1, after drying m2.
@@ -84,7 +84,7 @@ def seed(seed: int = 2023) -> int:
                                                 {"keyword": "m1", "label": "称量瓶和试样质量", "unit": "g"},
                                                 {"keyword": "m2", "label": "干燥后称量瓶和试样质量", "unit": "g"}])
         moisture.instruments.set(instruments)
-        services.authorize(admin, analyst, water.pk, today - dt.timedelta(days=400))
+        lab_setup.authorize(admin, analyst, water.pk, today - dt.timedelta(days=400))
         control = ReferenceMaterial.objects.create(
             institution=institution, name="大米粉质控样", lot=f"QC-{today:%Y}-01", certified_value="0.100",
             unit="mg/kg", expires_on=today + dt.timedelta(365))
@@ -134,5 +134,5 @@ def seed(seed: int = 2023) -> int:
         for sample, state in to_test:
             if state == "verified":
                 for analysis in Sample.objects.get(pk=sample.pk).analyses.all():
-                    services.verify_result(reviewer, analysis, DEMO_PASSWORD)
+                    verification.verify_result(reviewer, analysis, DEMO_PASSWORD)
     return made

@@ -29,17 +29,16 @@ from opentic.registry.importing import ImportRejected, RowError
 from opentic.registry.models import StandardStatus, TestObject
 
 from . import lifecycle
-from .models import Analysis, AnalysisService, InstrumentMapping, MethodAuthorization, Sample, Specification
-from .services import (
+from .gates import (
     apply_calculations,
     budgeted_uncertainty,
     gate_instrument,
     judge_analysis,
     method_budget,
     plausibility,
-    refusals_logged,
-    require_member,
 )
+from .models import Analysis, AnalysisService, InstrumentMapping, MethodAuthorization, Sample, Specification
+from .services import refusals_logged, require_member
 
 MAX_ROWS = 50_000
 

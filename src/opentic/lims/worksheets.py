@@ -15,16 +15,9 @@ from opentic.numerics.rounding import RoundingError, to_decimal
 from opentic.registry.models import Instrument
 
 from . import lifecycle
+from .gates import gate_instrument, gate_method
 from .models import Analysis, AnalysisService, Position, ReferenceMaterial, Worksheet
-from .services import (
-    enter_inputs,
-    enter_result,
-    gate_instrument,
-    gate_method,
-    next_numbers,
-    refusals_logged,
-    require_member,
-)
+from .services import enter_inputs, enter_result, next_numbers, refusals_logged, require_member
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from opentic.core.models import User
+from opentic.lims.gates import RULES
 from opentic.lims.judgement import basis_names, sample_conclusion
 from opentic.lims.models import Analysis, Order, Sample
-from opentic.lims.services import RULES
 from opentic.numerics.conformity import STATEMENTS
 from opentic.numerics.reporting import BelowLoq, Reporting, formatted
 from opentic.numerics.rounding import to_decimal
