@@ -101,7 +101,7 @@ def _objects(lab: Lab, pt: PT) -> dict[str, dict[str, Any]]:
         "quality:round": {"pk": r.pk}, "quality:new_round": {"pk": pt.scheme.pk},
         "quality:invite": {"pk": r.pk}, "quality:submit": {"pk": r.pk}, "quality:homogeneity": {"pk": r.pk},
         "quality:appeal": {"pk": r.pk}, "reports:approve": {"sample_pk": received.pk},
-        "registered": {"pk": registered.pk},
+        "registered": {"pk": registered.pk}, "worksheet method": {"service": lab.pb.pk},
     }
 
 
@@ -114,6 +114,8 @@ def _page_forms(world: World, objects: dict[str, dict[str, Any]]) -> list[tuple[
         elif name in objects:
             pages.append(reverse(name, kwargs=objects[name]))
     pages.append(reverse("lims:sample", kwargs=objects["registered"]))  # a sample still to receive
+    # The new-worksheet form appears once a method is chosen (a GET form first, since the lims merge).
+    pages.append(reverse("lims:worksheets") + f"?service={objects['worksheet method']['service']}")
     for persona in ("a_admin", "regulator"):
         client = world.client(persona)
         for url in pages:
@@ -123,7 +125,7 @@ def _page_forms(world: World, objects: dict[str, dict[str, Any]]) -> list[tuple[
             parser = _Forms()
             parser.feed(response.content.decode())
             for form in parser.forms:
-                action = urlparse(form.action).path or url
+                action = urlparse(form.action).path or urlparse(url).path
                 if action.endswith(("/logout/", "/i18n/setlang/")):
                     continue  # signing out or switching language takes no input worth fuzzing
                 found.setdefault((persona, action, frozenset(form.fields)),

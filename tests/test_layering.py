@@ -33,7 +33,7 @@ FLOORS = {
 }
 # The project's assembly modules (settings, URLs, the API, the CLI) stand above every app.
 TOP = 10
-ASSEMBLY = {"settings", "urls", "api", "cli", "wsgi", "__init__"}
+ASSEMBLY = {"settings", "settings_typecheck", "urls", "api", "cli", "wsgi", "__init__"}
 
 
 def floor_of(module: str) -> int | None:

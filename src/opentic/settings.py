@@ -95,8 +95,6 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "axes",
     "csp",
-    # Its Swagger UI and ReDoc assets from our own static files, not a CDN the Content-Security-Policy refuses.
-    "ninja",
     "opentic.core",
     "opentic.registry",
     "opentic.portal",
@@ -105,6 +103,9 @@ INSTALLED_APPS = [
     "opentic.reports",
     "opentic.quality",
     "opentic.demo",
+    # Its Swagger UI and ReDoc assets from our own static files, not a CDN the Content-Security-Policy refuses.
+    # After our apps, so that core's templates/ninja/swagger.html (the page in the site's language) wins.
+    "ninja",
 ]
 
 MIDDLEWARE = [

@@ -21,7 +21,7 @@ from django.core.paginator import Page, Paginator
 from django.db import models
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from opentic.core.models import AuditEvent
 
@@ -77,6 +77,16 @@ KEYS = {
     "service": gettext_lazy("method"), "round": gettext_lazy("round"), "item": gettext_lazy("item"),
     "participation": gettext_lazy("PT participation"), "institution": gettext_lazy("institution"),
     "accredited": gettext_lazy("within the accredited scope"),
+    "meaning": gettext_lazy("meaning of the signature"),
+}
+
+# What an electronic signature meant (21 CFR 11.50), stored in both languages because it is part of what was
+# signed and hashed; shown in the reader's language only.
+MEANINGS = {
+    "signed / 签名": pgettext_lazy("signature meaning", "signed"),
+    "verified / 审核": pgettext_lazy("signature meaning", "verified"),
+    "approved / 批准": pgettext_lazy("signature meaning", "approved"),
+    "withdrawn / 撤回": pgettext_lazy("signature meaning", "withdrawn"),
 }
 
 # Keys whose value is a list of items, not an [old, new] pair, even when it has two.
@@ -168,7 +178,9 @@ def describe(event: AuditEvent) -> Event:
         label = str(KEYS[key]) if key in KEYS else str(field.verbose_name) if field is not None else key
         pair = isinstance(value, list) and len(value) == 2 and (
             key not in PLAIN_LISTS or all(v is None or isinstance(v, list) for v in value))
-        if pair:
+        if key == "meaning" and isinstance(value, str) and value in MEANINGS:
+            lines.append(Line(label, None, str(MEANINGS[value])))
+        elif pair:
             lines.append(Line(label, value_text(value[0], field), value_text(value[1], field)))
         else:
             lines.append(Line(label, None, value_text(value, field)))

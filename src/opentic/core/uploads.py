@@ -21,6 +21,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django_ratelimit.core import is_ratelimited
 
+from opentic.core import ratelimit
+
 # Room for the multipart boundaries and the small fields that travel with the file.
 ENVELOPE = 64 * 1024
 
@@ -66,8 +68,9 @@ def too_large(request: HttpRequest, limit: int) -> HttpResponse:
 
 
 def too_many(request: HttpRequest) -> HttpResponse:
-    response: HttpResponse = (JsonResponse({"detail": "请求过于频繁,请稍后再试"}, status=429) if _api(request)
-                              else render(request, "portal/limited.html", status=429))
+    if not _api(request):
+        return ratelimit.too_many(request)  # the page the rate limit of the views shows (core/limited.html)
+    response = JsonResponse({"detail": "请求过于频繁，请稍后再试"}, status=429)
     response["Retry-After"] = "60"
     return response
 

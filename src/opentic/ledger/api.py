@@ -143,7 +143,7 @@ def _verdict(v: services.Verdict) -> dict[str, object]:
 
 def _limit(request: HttpRequest) -> None:
     if rate_limited(request, "api:verify"):
-        raise HttpError(429, "请求过于频繁,请稍后再试")
+        raise HttpError(429, "请求过于频繁，请稍后再试")
 
 
 @public_router.get("/verify", response=VerdictOut, summary="Verify a report by its QR code")

@@ -23,11 +23,9 @@ from opentic.registry.models import Instrument
 
 from . import services
 from .models import Analysis, InstrumentMapping, Sample
-from .order_api import router as order_router
 from .results_import import import_results
 
 router = Router(tags=["lims"], auth=AUTH)
-router.add_router("", order_router)
 
 
 class AnalysisOut(Schema):

@@ -5,6 +5,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from opentic.core.api_schemas import MAX_ID
+
 from .models import SAMPLE_CHOICES, AnalysisService, Order
 
 
@@ -95,6 +97,13 @@ def form_messages(form: forms.Form) -> list[str]:
     """A bound form's errors as sentences naming their field."""
     return [f"{form.fields[name].label or name}：{error}" if name in form.fields else str(error)
             for name, errors in form.errors.items() for error in errors]
+
+
+class ChooseMethodForm(forms.Form):
+    """The method a new worksheet is for, from the query string or the posted form: an id, or nothing chosen
+    ("²" passed str.isdigit and then failed int(): a 500)."""
+
+    service = forms.IntegerField(min_value=1, max_value=MAX_ID)
 
 
 class WorksheetForm(forms.Form):

@@ -10,10 +10,12 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
+from ninja.params import PathEx
 from ninja.responses import Status
 from pydantic import Field
 
 from opentic.core.api_auth import AUTH
+from opentic.core.api_schemas import id_param
 from opentic.core.models import User
 from opentic.core.permissions import lab_of
 from opentic.registry.models import Institution, TestObject
@@ -35,21 +37,23 @@ class ClientIn(Schema):
 
 
 class OrderIn(Schema):
-    client: ClientIn
+    client: ClientIn = Field(description="who commissions the tests")
     number: str = Field(min_length=1, max_length=40, description="the lab's order number, unique in the lab")
     kind: str = Field("commission", pattern="^(" + "|".join(Order.Kind.values) + ")$",
                       description="commission 委托检验, supervision 监督抽检, risk 风险监测, recheck 复检")
-    received_on: dt.date
-    due_on: dt.date | None = None
-    methods_agreed: str = Field("", max_length=300)
+    received_on: dt.date = Field(description="the day the lab accepted the order")
+    due_on: dt.date | None = Field(None, description="the day the report is promised")
+    methods_agreed: str = Field("", max_length=300, description="methods agreed with the client, if not the "
+                                                                    "lab's own choice")
     judgement_basis: list[str] = Field(default_factory=list, max_length=20,
                                        description="product standards whose limits judge the results "
                                                    "(specification sets of the lab); empty: results only")
-    decision_rule: str = Field("simple", pattern="^(" + "|".join(k for k, _ in DECISION_RULES) + ")$")
-    subcontracted: str = Field("", max_length=300)
-    subcontractor: str = Field("", max_length=200)
-    subcontract_consent: bool = False
-    note: str = Field("", max_length=500)
+    decision_rule: str = Field("simple", pattern="^(" + "|".join(k for k, _ in DECISION_RULES) + ")$",
+                               description="how a result near a limit is judged (ISO/IEC 17025 7.1.3)")
+    subcontracted: str = Field("", max_length=300, description="the tests given to another laboratory")
+    subcontractor: str = Field("", max_length=200, description="the laboratory they are given to")
+    subcontract_consent: bool = Field(False, description="the client agreed to the subcontracting")
+    note: str = Field("", max_length=500, description="anything else agreed in the contract review")
 
 
 class OrderOut(Schema):
@@ -86,8 +90,9 @@ class SamplesIn(Schema):
     tests: list[str] = Field(default_factory=list, max_length=100,
                              description="keywords of the lab's methods; empty: the tests proposed from the "
                                          "accredited scope for the object and the order's judgement basis")
-    allow_non_accredited: bool = False
-    samples: list[SampleIn] = Field(min_length=1, max_length=500)
+    allow_non_accredited: bool = Field(False, description="register tests outside the accredited scope too "
+                                                          "(their reports carry no CMA mark)")
+    samples: list[SampleIn] = Field(min_length=1, max_length=500, description="the samples, 1 to 500")
 
 
 class RegisteredOut(Schema):
@@ -125,7 +130,7 @@ def create_order(request: HttpRequest, body: OrderIn) -> Status[OrderOut]:
 
 @router.get("/orders/{pk}", response=OrderOut, summary="One order",
             description="An order of the caller's laboratory; another lab's order answers 404.")
-def get_order(request: HttpRequest, pk: int) -> OrderOut:
+def get_order(request: HttpRequest, pk: PathEx[int, id_param("the order's id")]) -> OrderOut:
     return _out(get_object_or_404(Order.objects.select_related("client"), pk=pk,
                                   institution_id=lab_of(request.user)))
 
@@ -133,7 +138,8 @@ def get_order(request: HttpRequest, pk: int) -> OrderOut:
 @router.post("/orders/{pk}/samples", response={201: list[RegisteredOut]}, summary="Register an order's samples",
              description="Several samples of one object at once, numbered in one go, all or none. Without `tests`, "
                          "the analyses proposed from the accredited scope and the order's judgement basis.")
-def register_samples(request: HttpRequest, pk: int, body: SamplesIn) -> Status[list[RegisteredOut]]:
+def register_samples(request: HttpRequest, pk: PathEx[int, id_param("the order's id")],
+                     body: SamplesIn) -> Status[list[RegisteredOut]]:
     order = get_object_or_404(Order, pk=pk, institution_id=lab_of(request.user))
     actor = request.user
     assert isinstance(actor, User)

@@ -21,7 +21,7 @@ from opentic.core.permissions import lab_of
 
 from . import qc, qc_policy
 from .benches import bench_instruments
-from .forms import WorksheetForm, form_messages
+from .forms import ChooseMethodForm, WorksheetForm, form_messages
 from .judgement import CONFORMITY_LABELS
 from .models import Analysis, AnalysisService, Position, ReferenceMaterial, Worksheet
 from .worksheets import QC, create_worksheet, enter_worksheet_results
@@ -38,9 +38,9 @@ def worksheets(request: HttpRequest) -> HttpResponse:
     institution_id = lab_of(request.user)
     methods = AnalysisService.objects.filter(institution_id=institution_id).select_related("parameter", "standard")
     chosen = None
-    picked = request.POST.get("service") or request.GET.get("service")
-    if picked and str(picked).isdigit():
-        chosen = methods.filter(pk=int(picked)).first()
+    picked = ChooseMethodForm(request.POST if request.method == "POST" else request.GET)
+    if picked.is_valid():
+        chosen = methods.filter(pk=picked.cleaned_data["service"]).first()
     form = None
     if chosen is not None:
         benches = [b for b in bench_instruments(chosen) if b.usable]

@@ -90,7 +90,7 @@ def _line(line: object) -> dict[str, object]:
 
 def _limit(request: HttpRequest, group: str) -> None:
     if rate_limited(request, f"api:{group}"):
-        raise HttpError(429, "请求过于频繁,请稍后再试")
+        raise HttpError(429, "请求过于频繁，请稍后再试")
 
 
 @router.get("/finder", response=FinderOut, summary="Find a lab that can test something",
