@@ -181,14 +181,23 @@ def test_a_laboratorys_day_from_order_to_signed_report(lab: Lab, live_server: ob
     expect(page.locator("#results")).to_contain_text("≤ 0.2 mg/kg")
     shot(page, "06-reviewer-verified")
 
-    # 4. The signatory issues the report of the sample over the limit.
+    # 4. The signatory previews the exact document, then issues the report of the sample over the limit.
     sign_in(page, server, "a-signatory")
     expect(page.locator("#to-approve")).to_contain_text(samples[0].lab_number)
+    page.goto(f"{server}/lims/samples/{samples[0].pk}/")
+    page.click("#preview-link")
+    expect(page.locator("img.preview-page").first).to_be_visible()
+    shot(page, "07-signatory-preview")
+    preview = page.request.get(f"{server}/reports/samples/{samples[0].pk}/preview.pdf")
+    (tmp_path / "preview.pdf").write_bytes(preview.body())
+    previewed = subprocess.run(["pdftotext", "-layout", str(tmp_path / "preview.pdf"), "-"], capture_output=True,
+                               text=True, check=True).stdout
+    assert "预览" in previewed and "检验结论" in previewed
     page.goto(f"{server}/lims/samples/{samples[0].pk}/")
     page.fill("#approve input[name=password]", PASSWORD)
     page.click("#approve button[type=submit]")
     expect(page.locator("#state")).to_have_attribute("data-state", "reported")
-    shot(page, "07-signatory-issued")
+    shot(page, "07-signatory-issued")  # after the preview
     with page.expect_download() as download:
         page.locator("#reports a.report-pdf").first.click()
     pdf = tmp_path / "report.pdf"
@@ -196,7 +205,7 @@ def test_a_laboratorys_day_from_order_to_signed_report(lab: Lab, live_server: ob
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
                           check=True).stdout
     for needed in ("检验结论", "不符合", "GB 2762-2022", "抽样日期", "重庆永辉超市有限公司江津店",
-                   "五常市金禾米业有限公司"):
+                   "五常市金禾米业有限公司", "编制", "审核", "批准"):  # the last three: the report's three roles
         assert needed in text, needed
     subprocess.run(["pdftoppm", "-png", "-r", "60", str(pdf), str(SHOTS / "08-report-page")], check=True)
 
