@@ -43,7 +43,7 @@ def test_the_results_grid_enters_verifies_and_shows_errors(lab: Lab) -> None:
     assert Analysis.objects.get(pk=pb.pk).state == "verified"
     assert Sample.objects.get(pk=sample.pk).state == "verified"
     history = reviewer.get(f"/lims/samples/{sample.pk}/history/").content.decode()
-    assert "verify" in history and "0.0425" in history and "register" in history
+    assert "审核结果" in history and "0.0425" in history and "登记样品" in history  # actions in words
 
 
 @pytest.mark.django_db
