@@ -153,7 +153,7 @@ ROWS: list[Row] = [
     R('lims/qc/rejections/<int:pk>/corrective-action/', 'post', '/lims/qc/rejections/{rejection_a}/corrective-action/', "302 404 404 302 302 302 302 404", data={"corrective_action": "重新校准仪器后复测质控样"}, writers=("a_admin", "a_reviewer")),
     R('lims/qc/rejections/<int:pk>/corrective-action/', 'post', '/lims/qc/rejections/{rejection_b}/corrective-action/', "302 404 404 404 404 404 404 302", data={"corrective_action": "重新校准仪器后复测质控样"}, writers=("b_admin",)),
     R('lims/qc/', 'get', '/lims/qc/', "302 404 404 200 200 200 200 200"),
-    R('lims/qc/', 'post', '/lims/qc/', "302 404 404 404 404 404 404 404"),
+    R('lims/qc/', 'post', '/lims/qc/', "302 404 404 302 302 302 302 302"),  # an empty form: refused with its message
     R('lims/qc/', 'post', '/lims/qc/', "302 404 404 404 404 404 404 302", data={"service": "{method_b}", "material": "{material_b}", "mean": "1", "sd": "0.1"}, writers=("b_admin",)),
     R('lims/setup/', 'get', '/lims/setup/', "302 404 404 200 403 403 403 200"),
     R('lims/setup/', 'post', '/lims/setup/', "302 404 404 400 403 403 403 400"),

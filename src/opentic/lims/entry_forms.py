@@ -12,6 +12,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from opentic.core.api_schemas import MAX_ID
 from opentic.registry.models import Instrument, InstrumentStatus
 
 from .models import Analysis, AnalysisService, ReferenceMaterial, Sample
@@ -84,3 +85,34 @@ def form_errors(form: forms.Form) -> list[str]:
         label = str(field.label) if field is not None and field.label else name
         lines += [f"{label}:{e}" for e in errors]
     return lines
+
+
+class ReasonForm(forms.Form):
+    """The reason a page asks for beside an action (a retest, a revocation, a change of results)."""
+
+    reason = forms.CharField(label=_("reason"), max_length=300, required=False)
+
+
+class CorrectiveActionForm(forms.Form):
+    corrective_action = forms.CharField(label=_("Corrective action"), max_length=2000, required=False)
+
+
+class ControlTargetForm(forms.Form):
+    # The numbers are parsed by the service (GB/T 8170 decimals, with its own messages).
+    service = forms.IntegerField(min_value=1, max_value=MAX_ID)
+    material = forms.IntegerField(min_value=1, max_value=MAX_ID)
+    mean = forms.CharField(label=_("target mean"), max_length=40)
+    sd = forms.CharField(label="s", max_length=40)
+
+
+class BudgetLinesForm(forms.Form):
+    lines = forms.CharField(max_length=5000, required=False)
+
+
+class MappingForm(forms.Form):
+    instrument = forms.IntegerField(min_value=1, max_value=MAX_ID)
+    name = forms.CharField(label=_("name"), max_length=100)
+    sample_column = forms.CharField(label=_("lab number column"), max_length=100)
+    columns = forms.CharField(label=_("result columns"), max_length=5000)
+    type_column = forms.CharField(label=_("row type column"), max_length=100, required=False)
+    sample_types = forms.CharField(label=_("row types that are samples"), max_length=500, required=False)

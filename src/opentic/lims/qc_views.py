@@ -12,12 +12,13 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from opentic.core.feedback import attempt, posted_id, refused
+from opentic.core.feedback import attempt, refused
 from opentic.core.http import AuthenticatedHttpRequest
 from opentic.core.permissions import lab_of
 from opentic.numerics import plots
 
 from . import qc
+from .entry_forms import ControlTargetForm, CorrectiveActionForm, form_errors
 from .models import AnalysisService, ControlTarget, QCRejection, ReferenceMaterial, Worksheet
 
 
@@ -44,8 +45,10 @@ def release(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def corrective_action(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     rejection = get_object_or_404(QCRejection, pk=pk, worksheet__institution_id=lab_of(request.user))
+    form = CorrectiveActionForm(request.POST)
+    text = form.cleaned_data["corrective_action"] if form.is_valid() else ""  # too long: the service refuses
     attempt(request, _("Corrective action recorded."), lambda: qc.record_corrective_action(
-        request.user, rejection, request.POST.get("corrective_action", "")))
+        request.user, rejection, text))
     return redirect("lims:worksheet", pk=rejection.worksheet_id)
 
 
@@ -54,12 +57,15 @@ def charts(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every control target of the lab with its chart; a form to set one (admin or reviewer)."""
     institution_id = lab_of(request.user)
     if request.method == "POST":
-        service = get_object_or_404(AnalysisService, pk=posted_id(request.POST, "service"),
-                                    institution_id=institution_id)
-        material = get_object_or_404(ReferenceMaterial, pk=posted_id(request.POST, "material"),
-                                     institution_id=institution_id)
+        form = ControlTargetForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "；".join(form_errors(form)))
+            return redirect("lims:qc_charts")
+        d = form.cleaned_data
+        service = get_object_or_404(AnalysisService, pk=d["service"], institution_id=institution_id)
+        material = get_object_or_404(ReferenceMaterial, pk=d["material"], institution_id=institution_id)
         attempt(request, _("Control target saved."), lambda: qc.set_control_target(
-            request.user, service, material, request.POST.get("mean", ""), request.POST.get("sd", "")))
+            request.user, service, material, d["mean"], d["sd"]))
         return redirect("lims:qc_charts")
     targets = ControlTarget.objects.filter(institution_id=institution_id).select_related(
         "service__parameter", "reference_material")

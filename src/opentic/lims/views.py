@@ -28,7 +28,7 @@ from opentic.registry.models import Institution, Instrument, Parameter, ScopeLin
 
 from . import budget, gates, hooks, lab_setup, services, trail, verification
 from .benches import bench_instruments
-from .entry_forms import ReceiveForm, VerifyForm, form_errors
+from .entry_forms import BudgetLinesForm, MappingForm, ReasonForm, ReceiveForm, VerifyForm, form_errors
 from .forms import (
     AuthorizationForm,
     RegisterForm,
@@ -246,14 +246,14 @@ def result(request: AuthenticatedHttpRequest, pk: int, analysis_pk: int) -> Http
 def verify(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Sign the chosen results as verified: one password, one signature, all of them or none."""
     s = _sample(request, pk)
-    if not request.POST.getlist("analysis"):
+    form = VerifyForm(s, request.POST)
+    if not form.is_valid():
+        messages.error(request, "；".join(form_errors(form)))
+        return redirect("lims:sample", pk=s.pk)
+    if not form.cleaned_data["analysis"]:  # nothing chosen: say why the rest cannot be verified by this person
         blocked = [f"{a.service.parameter.name}：{why}" for a in s.analyses.select_related("service__parameter")
                    if (why := _why_not_verifiable(a, request.user))]
         messages.error(request, "；".join(blocked) if blocked else _("Choose the results to verify."))
-        return redirect("lims:sample", pk=s.pk)
-    form = VerifyForm(s, request.POST)
-    if not form.is_valid():
-        messages.error(request, "; ".join(form_errors(form)))
         return redirect("lims:sample", pk=s.pk)
     try:
         verification.verify_results(request.user, s, form.cleaned_data["analysis"],
@@ -268,8 +268,11 @@ def verify(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def retest(request: AuthenticatedHttpRequest, pk: int, analysis_pk: int) -> HttpResponse:
     s = _sample(request, pk)
     analysis = get_object_or_404(Analysis, pk=analysis_pk, sample=s)
+    form = ReasonForm(request.POST)
     try:
-        verification.request_retest(request.user, analysis, request.POST.get("reason", ""))
+        if not form.is_valid():
+            raise ValidationError(form_messages(form))
+        verification.request_retest(request.user, analysis, form.cleaned_data["reason"])
     except (ValidationError, PermissionDenied) as exc:
         refused(request, exc)
     return redirect("lims:sample", pk=s.pk)
@@ -344,12 +347,17 @@ def setup(request: AuthenticatedHttpRequest) -> HttpResponse:
             elif which == "revoke":
                 item = get_object_or_404(MethodAuthorization, pk=posted_id(request.POST, "grant"),
                                          user__institution_id=institution_id)
-                lab_setup.revoke(user, item, request.POST.get("reason", ""))
+                reason = ReasonForm(request.POST)
+                if not reason.is_valid():
+                    raise ValidationError(form_messages(reason))
+                lab_setup.revoke(user, item, reason.cleaned_data["reason"])
                 return redirect("lims:setup")
             elif which == "budget":
                 service = get_object_or_404(services_, pk=posted_id(request.POST, "service"))
-                found = lab_setup.save_uncertainty_budget(user, service, _budget_lines(
-                    request.POST.get("lines", "")))
+                lines = BudgetLinesForm(request.POST)
+                if not lines.is_valid():
+                    raise ValidationError(form_messages(lines))
+                found = lab_setup.save_uncertainty_budget(user, service, _budget_lines(lines.cleaned_data["lines"]))
                 messages.success(request, _("Uncertainty budget saved: u_rel %(u).2f %%, k = %(k).2f.")
                                  % {"u": found.uc * 100, "k": found.k})
                 return redirect("lims:setup")
@@ -431,13 +439,13 @@ def instrument_files(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             if request.POST.get("form") == "mapping":
-                instrument = get_object_or_404(Instrument, pk=posted_id(request.POST, "instrument"),
-                                               institution_id=institution_id)
-                lab_setup.save_mapping(request.user, instrument, request.POST.get("name", ""),
-                                      request.POST.get("sample_column", ""),
-                                      _parse_columns(request.POST.get("columns", "")),
-                                      request.POST.get("type_column", ""),
-                                      request.POST.get("sample_types", "").split(","))
+                mapping_form = MappingForm(request.POST)
+                if not mapping_form.is_valid():
+                    raise ValidationError(form_messages(mapping_form))
+                d = mapping_form.cleaned_data
+                instrument = get_object_or_404(Instrument, pk=d["instrument"], institution_id=institution_id)
+                lab_setup.save_mapping(request.user, instrument, d["name"], d["sample_column"],
+                                       _parse_columns(d["columns"]), d["type_column"], d["sample_types"].split(","))
                 messages.success(request, _("Saved."))
                 return redirect("lims:instrument_files")
             mapping = get_object_or_404(InstrumentMapping, pk=posted_id(request.POST, "mapping"),
@@ -445,8 +453,11 @@ def instrument_files(request: AuthenticatedHttpRequest) -> HttpResponse:
             upload = request.FILES.get("file")
             if upload is None:
                 raise ValidationError(_("Choose a file."))
+            reason = ReasonForm(request.POST)
+            if not reason.is_valid():
+                raise ValidationError(form_messages(reason))
             summary = import_results(request.user, mapping, upload.name or "upload", upload.read(),
-                                     request.POST.get("reason", ""))
+                                     reason.cleaned_data["reason"])
             messages.success(request, _("%(results)d results imported, %(calculated)d calculated.") % {
                 "results": summary.results, "calculated": summary.calculated})
             return redirect("lims:instrument_files")

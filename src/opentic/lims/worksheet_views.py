@@ -21,6 +21,7 @@ from opentic.core.permissions import lab_of
 
 from . import qc, qc_policy
 from .benches import bench_instruments
+from .entry_forms import ReasonForm
 from .forms import ChooseMethodForm, WorksheetForm, form_messages
 from .judgement import CONFORMITY_LABELS
 from .models import Analysis, AnalysisService, Position, ReferenceMaterial, Worksheet
@@ -93,7 +94,8 @@ def worksheet(request: HttpRequest, pk: int) -> HttpResponse:
             if k.startswith("i"):
                 pk_, keyword = k[1:].split("-", 1)
                 inputs.setdefault(int(pk_), {})[keyword] = v
-        reason = request.POST.get("reason", "")[:300]
+        reason_form = ReasonForm(request.POST)
+        reason = reason_form.cleaned_data["reason"] if reason_form.is_valid() else ""
         try:
             saved = enter_worksheet_results(_user(request), sheet, values, reason, inputs)
             messages.success(request, _("%(count)d results saved.") % {"count": len(saved)})
