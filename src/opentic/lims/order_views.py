@@ -109,8 +109,6 @@ def order(request: HttpRequest, pk: int) -> HttpResponse:
 def _page(request: HttpRequest, o: Order, registration: dict[str, Any], errors: list[str] | None = None
           ) -> dict[str, Any]:
     samples = list(Sample.objects.filter(order=o).select_related("test_object").order_by("id"))
-    for s in samples:
-        s.state_label = s.get_state_display()  # type: ignore[attr-defined]
     return {"order": o, "samples": samples, "errors": errors or [], **registration}
 
 
