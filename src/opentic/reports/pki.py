@@ -9,7 +9,11 @@ non-repudiation).
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,13 +43,32 @@ def _passphrase() -> bytes:
     return hashlib.sha256(b"opentic-pki/v1\n" + secret.encode()).hexdigest().encode()
 
 
+@contextmanager
+def _created_once() -> Iterator[None]:
+    """One process at a time creates a credential: a batch's render processes start together, and two roots
+    made side by side would leave reports signed under a root that was then overwritten."""
+    with (_directory() / ".create.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _write(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Whole or not at all: a reader never sees half a file."""
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    temporary.write_bytes(data)
+    temporary.chmod(mode)
+    os.replace(temporary, path)
+
+
 def _save(name: str, credential: Credential) -> None:
     directory = _directory()
     key = credential.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                        serialization.BestAvailableEncryption(_passphrase()))
-    (directory / f"{name}.key.pem").write_bytes(key)
-    (directory / f"{name}.key.pem").chmod(0o600)
-    (directory / f"{name}.crt.pem").write_bytes(credential.certificate.public_bytes(serialization.Encoding.PEM))
+    _write(directory / f"{name}.key.pem", key, 0o600)
+    _write(directory / f"{name}.crt.pem", credential.certificate.public_bytes(serialization.Encoding.PEM))
 
 
 def _load(name: str) -> Credential | None:
@@ -68,6 +91,11 @@ def root() -> Credential:
     existing = _load("root")
     if existing is not None:
         return existing
+    with _created_once():
+        return _load("root") or _new_root()
+
+
+def _new_root() -> Credential:
     key = ec.generate_private_key(ec.SECP256R1())
     now = dt.datetime.now(dt.UTC)
     certificate = (
@@ -99,6 +127,14 @@ def institution_credential(credit_code: str, name: str) -> Credential:
     if existing is not None and existing.certificate.not_valid_after_utc > dt.datetime.now(dt.UTC):
         return existing
     ca = root()
+    with _created_once():
+        existing = _load(label)  # another process may have made it while this one waited
+        if existing is not None and existing.certificate.not_valid_after_utc > dt.datetime.now(dt.UTC):
+            return existing
+        return _new_institution_credential(ca, label, credit_code, name)
+
+
+def _new_institution_credential(ca: Credential, label: str, credit_code: str, name: str) -> Credential:
     key = ec.generate_private_key(ec.SECP256R1())
     now = dt.datetime.now(dt.UTC)
     # O and CN are capped at 64 (cryptography counts UTF-8 bytes: 21 Chinese characters); the credit code
